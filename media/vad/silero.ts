@@ -129,6 +129,11 @@ class SileroStream implements VadStream {
     return w;
   }
 
+  clearQueue(): void {
+    this.queue.length = 0;
+    this.queueHead = 0;
+  }
+
   head(): QueuedWindow | undefined {
     return this.queue[this.queueHead];
   }
@@ -181,6 +186,7 @@ export class SileroVadEngine implements VadEngine {
   #windows = 0;
   #maxBatchSeen = 0;
   #dropped = 0;
+  #idleWaiters: Array<() => void> = [];
 
   /** Use createSileroVad(). */
   constructor(runner: InferenceRunner, modelPath: string, opts: SileroVadOptions) {
@@ -216,6 +222,29 @@ export class SileroVadEngine implements VadEngine {
     };
   }
 
+  /**
+   * Resolves once every queued window has been inferred and its events delivered (tests, benches,
+   * and draining before close). Resolves at once when nothing is queued.
+   */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    if (this.#closed) return true;
+    if (this.#running || this.#scheduled || this.#restarting) return false;
+    for (const s of this.#ready) if (!s.closed && s.queued > 0) return false;
+    return true;
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const w = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const r of w) r();
+  }
+
   /** @internal called by a stream that queued windows. */
   enqueue(s: SileroStream): void {
     while (s.queued > this.#maxQueued) {
@@ -245,6 +274,11 @@ export class SileroVadEngine implements VadEngine {
   }
 
   #pump(): void {
+    this.#pumpOnce();
+    this.#checkIdle();
+  }
+
+  #pumpOnce(): void {
     if (this.#running || this.#closed || this.#ready.size === 0) return;
     const runner = this.#runner;
     if (!runner) {
@@ -324,6 +358,7 @@ export class SileroVadEngine implements VadEngine {
         } else {
           this.#schedule();
         }
+        this.#checkIdle();
       },
     );
   }
@@ -342,7 +377,14 @@ export class SileroVadEngine implements VadEngine {
       },
       (err: unknown) => {
         this.#restarting = null;
+        // Without a runner, queued windows cannot be inferred: drop them (the next push retries).
+        for (const st of this.#ready) {
+          this.#dropped += st.queued;
+          st.clearQueue();
+        }
+        this.#ready.clear();
         this.#report(err instanceof VadError ? err : new VadError('WORKER_FAILED', 'VAD worker restart failed', { cause: err }));
+        this.#checkIdle();
       },
     );
   }
@@ -373,6 +415,7 @@ export class SileroVadEngine implements VadEngine {
     this.#closed = true;
     for (const s of [...this.#streams]) s.close();
     this.#ready.clear();
+    this.#checkIdle();
     const r = this.#runner;
     this.#runner = null;
     if (r) await r.close();
