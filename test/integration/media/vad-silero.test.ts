@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSileroVad, VadError } from '../../../media/vad/index.js';
+import ort from 'onnxruntime-node';
+import { createSileroVad, sileroModelPath, VadError } from '../../../media/vad/index.js';
 import type { SileroVadEngine, VadEvent, VadRate } from '../../../media/vad/index.js';
 import { frames20ms, lowNoise, makeSpeechFixture } from '../../fixtures/vad/speech.js';
 import type { SpeechFixture } from '../../fixtures/vad/speech.js';
@@ -85,6 +86,31 @@ for (const mode of ['worker', 'inline'] as const) {
   });
 }
 
+/**
+ * The Silero reference wrapper (silero-vad's OnnxWrapper.__call__), one stream, batch 1:
+ *   x = cat([context, x]); out, state = run(x, state, sr); context = x[..., -context_size:]
+ */
+async function referenceProbs(rate: VadRate, pcm: Int16Array): Promise<number[]> {
+  const session = await ort.InferenceSession.create(sileroModelPath());
+  const win = rate === 16000 ? 512 : 256;
+  const ctx = rate === 16000 ? 64 : 32;
+  let context = new Float32Array(ctx);
+  let state: ort.Tensor = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
+  const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(rate)]), []);
+  const probs: number[] = [];
+  for (let i = 0; i + win <= pcm.length; i += win) {
+    const x = new Float32Array(ctx + win);
+    x.set(context, 0);
+    for (let k = 0; k < win; k++) x[ctx + k] = (pcm[i + k] as number) / 32768;
+    const out = await session.run({ input: new ort.Tensor('float32', x, [1, ctx + win]), state, sr });
+    state = out['stateN'] as ort.Tensor;
+    probs.push((out['output']?.data as Float32Array)[0] as number);
+    context = x.slice(ctx + win - ctx);
+  }
+  await session.release();
+  return probs;
+}
+
 describe('Silero VAD batching, reset and close', () => {
   let engine: SileroVadEngine;
   before(async () => {
@@ -93,6 +119,21 @@ describe('Silero VAD batching, reset and close', () => {
   after(async () => {
     await engine.close();
   });
+
+  for (const rate of [8000, 16000] as const) {
+    test(`per-window probabilities at ${rate} Hz match the Silero reference wrapper (context + state)`, async () => {
+      const f = fixture(rate);
+      const ref = await referenceProbs(rate, f.pcm);
+      const got = (await eventsFor(engine, rate, f.pcm, true)).flatMap((e) => (e.type === 'probability' ? [e.p] : []));
+      assert.equal(got.length, ref.length);
+      let maxDiff = 0;
+      got.forEach((p, i) => {
+        maxDiff = Math.max(maxDiff, Math.abs(p - (ref[i] as number)));
+      });
+      assert.ok(maxDiff < 1e-4, `max |p - p_ref| = ${maxDiff}`);
+      assert.ok(ref.some((p) => p > 0.9) && ref.some((p) => p < 0.05), 'the fixture has both speech and silence');
+    });
+  }
 
   test('40 concurrent streams (8 and 16 kHz, speech and silence) give the same events as one stream alone', async () => {
     const f8 = fixture(8000);
