@@ -1,0 +1,50 @@
+import type { Db } from '../db.js';
+import { now, uuid } from '../ids.js';
+import { j, s, type JsonObject, type Row } from './util.js';
+
+export interface DomainRecord {
+  id: string;
+  resend_domain_id: string;
+  name: string;
+  status: string;
+  region: string | null;
+  records: JsonObject[];
+  created_at: string;
+  updated_at: string;
+}
+
+export type DomainInput = Pick<DomainRecord, 'resend_domain_id' | 'name' | 'status' | 'region' | 'records'>;
+
+/** One sending domain per organization (spec §3.10). */
+export class DomainsRepo {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  #map = (r: Row): DomainRecord => ({
+    id: r.id as string,
+    resend_domain_id: r.resend_domain_id as string,
+    name: r.name as string,
+    status: r.status as string,
+    region: s(r.region),
+    records: j<JsonObject[]>(r.records, []),
+    created_at: r.created_at as string,
+    updated_at: r.updated_at as string,
+  });
+  get(orgId: string): DomainRecord | undefined {
+    const r = this.#db.prepare('SELECT * FROM domains WHERE org_id = ?').get(orgId) as Row | undefined;
+    return r && this.#map(r);
+  }
+  /** Inserts or replaces the organization's domain. */
+  put(orgId: string, v: DomainInput): DomainRecord {
+    const t = now();
+    this.#db.prepare(`INSERT INTO domains (id, org_id, resend_domain_id, name, status, region, records, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (org_id) DO UPDATE SET resend_domain_id = excluded.resend_domain_id, name = excluded.name, status = excluded.status,
+        region = excluded.region, records = excluded.records, updated_at = excluded.updated_at`)
+      .run(uuid(), orgId, v.resend_domain_id, v.name, v.status, v.region, JSON.stringify(v.records), t, t);
+    return this.get(orgId) as DomainRecord;
+  }
+  delete(orgId: string): boolean {
+    return this.#db.prepare('DELETE FROM domains WHERE org_id = ?').run(orgId).changes > 0;
+  }
+}
