@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import ort from 'onnxruntime-node';
 import { createSileroVad, GEOMETRY } from '../media/vad/index.js';
 import type { SileroVadEngine, VadRate, VadStream } from '../media/vad/index.js';
@@ -268,7 +268,8 @@ async function main(): Promise<void> {
       window: '512 samples at 16 kHz (32 ms); 8 kHz row: 256 samples (32 ms)',
       audio: { seconds: f16.durationMs / 1000, speech_segments_ms: f16.segments, source: 'espeak-ng + sox, built at run time' },
       runs: RUNS,
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: ort.env.versions.common },
+      ratio_median_of_per_run_ratios: round(median((series['ours_worker_50_16k'] ?? []).map((o, i) => o / ((series['peer_ricky_framewise_512'] ?? [])[i] ?? Number.NaN))), 3),
+      machine: { loadavg_1m_at_end: round(loadavg()[0] ?? 0, 2), cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: ort.env.versions.common },
       median_us_per_window: med,
       all_runs_us_per_window: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, v.map((x) => round(x, 1))])),
       batches_last_run: batchInfo,

@@ -247,11 +247,12 @@ export class SileroVadEngine implements VadEngine {
 
   /** @internal called by a stream that queued windows. */
   enqueue(s: SileroStream): void {
-    while (s.queued > this.#maxQueued) {
-      // Never drop the window in flight: it is not in the queue head's place until delivered.
-      if (s.inFlight && s.queued <= 1) break;
-      s.shift();
-      this.#dropped++;
+    const excess = s.queued - this.#maxQueued;
+    if (excess > 0) {
+      // Overload: drop the oldest waiting windows, but never the head while it is in flight
+      // (its result will shift it off the queue).
+      s.queue.splice(s.queueHead + (s.inFlight ? 1 : 0), excess);
+      this.#dropped += excess;
     }
     if (!s.inFlight) this.#ready.add(s);
     this.#schedule();

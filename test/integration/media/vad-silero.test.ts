@@ -237,6 +237,31 @@ describe('Silero VAD batching, reset and close', () => {
     await eng.whenIdle();
   });
 
+  test('overload: a stream queue beyond maxQueuedWindows drops the oldest windows and counts them', async () => {
+    const f = fixture(16000);
+    const eng = await createSileroVad({ mode: 'inline', maxQueuedWindows: 8 });
+    try {
+      const s = eng.createStream({ sampleRate: 16000 });
+      const events: VadEvent[] = [];
+      s.onEvent = (ev) => events.push(ev);
+      const total = Math.floor(f.pcm.length / 512);
+      s.push(f.pcm); // ~10 s in one call
+      await eng.whenIdle();
+      assert.deepEqual({ windows: eng.stats().windows, dropped: eng.stats().droppedWindows }, { windows: 8, dropped: total - 8 });
+      // Fed at a sustainable pace afterwards, nothing more is dropped and speech is still found.
+      const frames = frames20ms(f.pcm, 16000);
+      for (let i = 0; i < frames.length; i++) {
+        s.push(frames[i] as Int16Array);
+        if (i % 10 === 9) await eng.whenIdle();
+      }
+      await eng.whenIdle();
+      assert.equal(eng.stats().droppedWindows, total - 8);
+      assert.ok(events.some((e) => e.type === 'speech-start'), JSON.stringify(events));
+    } finally {
+      await eng.close();
+    }
+  });
+
   test('bad options are rejected with VadError BAD_OPTIONS', () => {
     assert.throws(() => engine.createStream({ sampleRate: 44100 as VadRate }), (e: unknown) => e instanceof VadError && e.code === 'BAD_OPTIONS');
     assert.throws(() => engine.createStream({ sampleRate: 8000, positiveThreshold: 0.3, negativeThreshold: 0.6 }),
