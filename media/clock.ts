@@ -1,0 +1,154 @@
+/**
+ * The media clock: ONE timer for all sessions of a process, ticking every `frameMs` (20 ms) on
+ * absolute deadlines `t0 + n * frameMs` (never `setInterval`, whose error accumulates).
+ *
+ * Wake-up: a timer is armed `spinMs` before the deadline (Node timers have ~1 ms granularity and
+ * fire late, never early), then the remaining time is spun away so the tick starts on the deadline.
+ *
+ * Late wake-up policy (event loop blocked, machine overloaded): if we wake up one or more whole
+ * frames after a deadline, the missed ticks are SKIPPED, not replayed: listeners get one tick whose
+ * `index` has jumped by `skipped + 1`. Sessions send one packet per tick, so there is never a
+ * burst; RTP timestamps follow the tick index, so the far end sees a timestamp gap (concealed like
+ * loss) instead of a growing delay, and queued audio is not dropped (it plays on after the gap).
+ * A wake-up that is late by less than one frame is counted (`lateWakeups`) but sent normally.
+ */
+
+export interface TimeSource {
+  /** Monotonic milliseconds (fractional). */
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  /** True when busy-waiting makes sense (a real clock); a fake clock returns false. */
+  readonly canSpin: boolean;
+}
+
+export const realTimeSource: TimeSource = {
+  now: () => performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  canSpin: true,
+};
+
+export interface ClockTick {
+  /** Frame index since the clock started; consecutive unless ticks were skipped. */
+  readonly index: number;
+  /** The absolute deadline of this tick (TimeSource ms). */
+  readonly deadline: number;
+  /** When the tick actually started. */
+  readonly now: number;
+  /** Ticks skipped right before this one (late wake-up). */
+  readonly skipped: number;
+}
+
+export interface ClockStats {
+  readonly ticks: number;
+  readonly lateWakeups: number;
+  readonly skippedTicks: number;
+  readonly maxLateMs: number;
+  readonly listenerErrors: number;
+}
+
+export interface MediaClockOptions {
+  readonly frameMs?: number;
+  readonly time?: TimeSource;
+  /** Busy-wait budget before each deadline. Default 1.5 ms; 0 disables spinning. */
+  readonly spinMs?: number;
+  /** A wake-up later than this counts as late. Default 2 ms. */
+  readonly lateThresholdMs?: number;
+}
+
+export type TickListener = (tick: ClockTick) => void;
+
+export class MediaClock {
+  readonly frameMs: number;
+  readonly #time: TimeSource;
+  readonly #spinMs: number;
+  readonly #lateMs: number;
+  #listeners = new Set<TickListener>();
+  #timer: unknown = null;
+  #running = false;
+  #t0 = 0;
+  #index = 0;
+  #ticks = 0;
+  #late = 0;
+  #skipped = 0;
+  #maxLate = 0;
+  #errors = 0;
+
+  constructor(opts: MediaClockOptions = {}) {
+    this.frameMs = opts.frameMs ?? 20;
+    this.#time = opts.time ?? realTimeSource;
+    this.#spinMs = this.#time.canSpin ? (opts.spinMs ?? 1.5) : 0;
+    this.#lateMs = opts.lateThresholdMs ?? 2;
+  }
+
+  get time(): TimeSource { return this.#time; }
+  get running(): boolean { return this.#running; }
+  /** The index the next tick will carry (sessions use it to align their first packet). */
+  get nextIndex(): number { return this.#index; }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#t0 = this.#time.now();
+    this.#index = 0;
+    this.#arm();
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== null) this.#time.clearTimer(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Adds a tick listener; returns a function that removes it. */
+  add(listener: TickListener): () => void {
+    this.#listeners.add(listener);
+    return () => { this.#listeners.delete(listener); };
+  }
+
+  get listenerCount(): number { return this.#listeners.size; }
+
+  stats(): ClockStats {
+    return { ticks: this.#ticks, lateWakeups: this.#late, skippedTicks: this.#skipped, maxLateMs: this.#maxLate, listenerErrors: this.#errors };
+  }
+
+  #deadline(index: number): number { return this.#t0 + index * this.frameMs; }
+
+  #arm(): void {
+    if (!this.#running) return;
+    const wait = this.#deadline(this.#index) - this.#time.now() - this.#spinMs;
+    this.#timer = this.#time.setTimer(() => this.#wake(), Math.max(0, wait));
+  }
+
+  #wake(): void {
+    this.#timer = null;
+    if (!this.#running) return;
+    let deadline = this.#deadline(this.#index);
+    let now = this.#time.now();
+    if (this.#spinMs > 0 && now < deadline) {
+      while (now < deadline) now = this.#time.now();
+    } else if (now < deadline) {
+      // Fake clocks never spin: re-arm for the remainder.
+      this.#arm();
+      return;
+    }
+    const lateBy = now - deadline;
+    let skipped = 0;
+    if (lateBy >= this.frameMs) {
+      skipped = Math.floor(lateBy / this.frameMs);
+      this.#index += skipped;
+      this.#skipped += skipped;
+      deadline = this.#deadline(this.#index);
+    }
+    if (lateBy > this.#lateMs) this.#late++;
+    if (lateBy > this.#maxLate) this.#maxLate = lateBy;
+    const tick: ClockTick = { index: this.#index, deadline, now, skipped };
+    this.#ticks++;
+    for (const l of this.#listeners) {
+      try { l(tick); } catch { this.#errors++; }
+    }
+    this.#index++;
+    this.#arm();
+  }
+}
