@@ -3,14 +3,24 @@ import type { ApiDeps } from '../deps.js';
 import { registerHealth } from './health.js';
 import { registerAssistants } from './assistants.js';
 // imports: telephony resources (numbers, trunks, calls, usage)
-// imports: templates and campaigns
-// imports: organizations, byok, domains, voices
+import { registerToolTemplates } from './toolTemplates.js';
+import { registerAnalysisTemplates } from './analysisTemplates.js';
+import { registerCampaigns } from './campaigns.js';
+import { registerOrganizations } from './organizations.js';
+import { registerByok } from './byok.js';
+import { registerDomains } from './domains.js';
+import { registerVoices } from './voices.js';
 
 /** Every /api/v1 route; one file per resource. */
 export function registerRoutes(app: FastifyInstance, deps: ApiDeps): void {
   registerHealth(app, deps);
   registerAssistants(app, deps);
   // register: telephony resources (numbers, trunks, calls, usage)
-  // register: templates and campaigns
-  // register: organizations, byok, domains, voices
+  registerToolTemplates(app, deps);
+  registerAnalysisTemplates(app, deps);
+  registerCampaigns(app, deps);
+  registerOrganizations(app, deps);
+  registerByok(app, deps);
+  registerDomains(app, deps);
+  registerVoices(app, deps);
 }

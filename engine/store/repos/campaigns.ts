@@ -154,6 +154,14 @@ export class CampaignsRepo {
     this.#db.prepare(`UPDATE campaign_leads SET ${keys.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE id = ?`)
       .run(...keys.map((k) => patch[k] ?? null), now(), leadId);
   }
+  /** Whether any lead of the campaign has been dialled (the scheduled -> draft rule). */
+  attemptMade(campaignId: string): boolean {
+    return !!this.#db.prepare("SELECT 1 FROM campaign_leads WHERE campaign_id = ? AND (attempts > 0 OR last_attempt_at IS NOT NULL OR status IN ('calling', 'completed', 'failed')) LIMIT 1").get(campaignId);
+  }
+  /** Cancelling: every lead still `pending` becomes `skipped` (never dialled). Returns how many. */
+  skipPendingLeads(campaignId: string): number {
+    return this.#db.prepare("UPDATE campaign_leads SET status = 'skipped', updated_at = ? WHERE campaign_id = ? AND status = 'pending'").run(now(), campaignId).changes;
+  }
   deleteLead(campaignId: string, leadId: string): boolean {
     return this.#db.prepare('DELETE FROM campaign_leads WHERE campaign_id = ? AND id = ?').run(campaignId, leadId).changes > 0;
   }
