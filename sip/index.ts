@@ -1,0 +1,20 @@
+/** Public interface of the built-in SIP stack. Import from 'sip/index.js' only. */
+export { SipStack } from './stack.js';
+export type { SipStackOptions, SipStackStats, AuthorizeResult, DigestSecret, SipTraceEntry, SipLogger } from './stack.js';
+export { IncomingCall } from './incoming.js';
+export type { IncomingCallEvent, ProgressOptions, AnswerOptions } from './incoming.js';
+export { Dialog } from './dialog.js';
+export type { DialogEvent, DialogCloseReason, ReferResult, ReferOptions, ModifyOptions } from './dialog.js';
+export type { TrunkTarget, PlaceCallOptions, CallProgress } from './outgoing.js';
+export { Registration } from './registration.js';
+export type { RegistrationEvent, RegistrationStatus, RegistrationState, RegistrationOptions } from './registration.js';
+export type { CodecCapability, LocalMedia, NegotiatedMedia, Direction } from './sdp.js';
+export { createOffer, createAnswer, processAnswer, SdpError } from './sdp.js';
+export type { Endpoint, TransportProtocol, TlsOptions } from './transport.js';
+export type { TimerValues } from './transaction.js';
+export { normalizeE164 } from './e164.js';
+export type { E164Options } from './e164.js';
+export { SipError, SipParseError, CallFailedError, SipTransportError, failureReasonForStatus } from './errors.js';
+export type { CallFailureReason } from './errors.js';
+export { parseMessage, serializeMessage, parseUri, parseNameAddr, SipHeaders } from './message.js';
+export type { SipRequest, SipResponse, SipMessage, SipUri, NameAddr } from './message.js';
