@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { registerHealth } from './health.js';
 import { registerAssistants } from './assistants.js';
-// imports: telephony resources (numbers, trunks, calls, usage)
+import { registerNumbers } from './numbers.js';
+import { registerTrunks } from './trunks.js';
+import { registerCalls } from './calls.js';
+import { registerUsage } from './usage.js';
 import { registerToolTemplates } from './toolTemplates.js';
 import { registerAnalysisTemplates } from './analysisTemplates.js';
 import { registerCampaigns } from './campaigns.js';
@@ -15,7 +18,10 @@ import { registerVoices } from './voices.js';
 export function registerRoutes(app: FastifyInstance, deps: ApiDeps): void {
   registerHealth(app, deps);
   registerAssistants(app, deps);
-  // register: telephony resources (numbers, trunks, calls, usage)
+  registerNumbers(app, deps);
+  registerTrunks(app, deps);
+  registerCalls(app, deps);
+  registerUsage(app, deps);
   registerToolTemplates(app, deps);
   registerAnalysisTemplates(app, deps);
   registerCampaigns(app, deps);

@@ -72,4 +72,38 @@ export class NumbersRepo {
   delete(orgId: string, id: string): boolean {
     return this.#db.prepare('DELETE FROM numbers WHERE org_id = ? AND id = ?').run(orgId, id).changes > 0;
   }
+
+  /**
+   * Caller-ID choice for outbound dialling (spec §8.4 and §3.4 PROPOSED): the first (oldest)
+   * active number assigned to `agentId` whose transfer trunk is active; else the first active
+   * number of the organization with an active trunk. `agentId` null skips the first step.
+   */
+  callerIdFor(orgId: string, agentId: string | null): NumberRecord | undefined {
+    const usable = `${SELECT} WHERE n.org_id = ? AND n.is_active = 1 AND t.id IS NOT NULL AND t.is_active = 1`;
+    const order = 'ORDER BY n.created_at, n.rowid LIMIT 1';
+    const r = (agentId === null ? undefined : this.#db.prepare(`${usable} AND n.agent_id = ? ${order}`).get(orgId, agentId) as Row | undefined)
+      ?? this.#db.prepare(`${usable} ${order}`).get(orgId) as Row | undefined;
+    return r && this.#map(r);
+  }
+
+  /** Whether the organization has any active number at all (tells no_outbound_number from no_outbound_trunk). */
+  hasActive(orgId: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM numbers WHERE org_id = ? AND is_active = 1 LIMIT 1').get(orgId) !== undefined;
+  }
+
+  /** The `scheduled` campaigns of the organization whose caller ID (callerIdFor) is this number. */
+  scheduledCampaignsUsing(orgId: string, numberId: string): { id: string; name: string }[] {
+    const campaigns = this.#db.prepare("SELECT id, name, agent_id FROM campaigns WHERE org_id = ? AND status = 'scheduled' ORDER BY created_at")
+      .all(orgId) as { id: string; name: string; agent_id: string }[];
+    return campaigns.filter((c) => this.callerIdFor(orgId, c.agent_id)?.id === numberId).map(({ id, name }) => ({ id, name }));
+  }
+
+  /** Deletes the number unless a scheduled campaign dials from it (atomic check and delete). */
+  deleteUnlessInUse(orgId: string, id: string): { deleted: boolean; usedBy: { id: string; name: string }[] } {
+    return this.#db.transaction(() => {
+      const usedBy = this.scheduledCampaignsUsing(orgId, id);
+      if (usedBy.length) return { deleted: false, usedBy };
+      return { deleted: this.delete(orgId, id), usedBy };
+    })();
+  }
 }

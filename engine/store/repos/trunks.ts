@@ -11,6 +11,7 @@ export interface TrunkRecord {
   org_id: string;
   name: string;
   provider: string | null;
+  /** Host only: name or IP (IPv6 without brackets); the port is in `port`. */
   address: string;
   port: number;
   transport: Transport;
