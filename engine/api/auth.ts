@@ -15,8 +15,9 @@ declare module 'fastify' {
   }
 }
 
+/** Spec §2.2 (FOUND): every 401 carries the same message; `code` says which case it was. */
 const unauthorized = (code: 'unauthorized' | 'api_key_expired' | 'api_key_revoked' = 'unauthorized'): ApiError =>
-  new ApiError(401, code, code === 'unauthorized' ? 'Invalid or missing API key' : code === 'api_key_expired' ? 'API key expired' : 'API key revoked');
+  new ApiError(401, code, 'Invalid or missing API key');
 
 /** `Authorization: Bearer <key>` (spec §2.2). */
 export function authenticate(store: Store, req: FastifyRequest): AuthContext {
