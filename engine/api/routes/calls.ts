@@ -1,19 +1,17 @@
 import { createReadStream, statSync } from 'node:fs';
 import { extname, isAbsolute, join } from 'node:path';
-import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest, FastifySchema, FastifySchemaCompiler } from 'fastify';
-import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { ApiDeps, OutboundPlan } from '../deps.js';
 import { RateLimiter } from '../auth.js';
 import { ApiError, badRequest, notFound, Problems, type Problem } from '../errors.js';
-import { validatorCompiler } from '../validation.js';
 import { errors, IdParams } from '../schemas/common.js';
 import { isRealtime, normaliseAssistant, normaliseContext, shallowMerge, wantsLocalTts } from '../schemas/assistant.js';
 import {
   Call, CallControlCommand, CallControlResponse, CallList, CallListQuery, callView, OutboundCallRequest, OutboundCallResponse,
   parseControlCommand,
 } from '../schemas/calls.js';
-import { alias, dateRange } from '../schemas/telephony.js';
+import { alias, dateRange, handlerChecksBody } from '../schemas/telephony.js';
 import type { CallStatus } from '../../store/repos/calls.js';
 import type { NumberRecord } from '../../store/repos/numbers.js';
 import { orgOf, page } from './util.js';
@@ -30,10 +28,6 @@ const telephonyUnavailable = (): ApiError =>
 /** Re-roots problems found in a nested config (`llm_config.voice` -> `assistant.llm_config.voice`). */
 const under = (prefix: string, problems: readonly Problem[]): Problem[] =>
   problems.map((x) => ({ ...x, param: `${prefix}.${x.param}`, message: `${prefix}.${x.message}` }));
-
-/** The control route checks its body itself (every problem is `invalid_request`, spec §7.6). */
-const controlValidator: FastifySchemaCompiler<FastifySchema> = (route) =>
-  route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as FastifyRouteSchemaDef<TSchema>);
 
 /** Calls (spec §3.4), outbound calls (§3.4, §4.13) and call control (§3.5, §7). */
 export function registerCalls(app: FastifyInstance, deps: ApiDeps): void {
@@ -188,7 +182,7 @@ export function registerCalls(app: FastifyInstance, deps: ApiDeps): void {
     description: 'Commands: `inject-context`, `say`, `end-call`, `transfer` (spec §7). The call must be `in-progress` (else 400 `call_not_active`); at most 10 commands per minute per call (429). Answers 503 `telephony_unavailable` when the engine runs without a SIP stack.',
     params: IdParams, body: CallControlCommand, response: { 200: CallControlResponse, ...errors(400, 404, 429, 503) },
   };
-  app.post('/calls/:id/control', { schema: controlSchema, validatorCompiler: controlValidator }, async (req, reply) => {
+  app.post('/calls/:id/control', { schema: controlSchema, validatorCompiler: handlerChecksBody /* every problem is `invalid_request`, spec §7.6 */ }, async (req, reply) => {
     const parsed = parseControlCommand(req.body);
     if ('problems' in parsed) {
       const first = parsed.problems[0] as Problem;

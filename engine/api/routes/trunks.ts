@@ -1,10 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { notFound, Problems } from '../errors.js';
 import { errors, IdParams, Success } from '../schemas/common.js';
 import { normaliseTrunk, SipTrunk, SipTrunkCreate, trunkView } from '../schemas/trunks.js';
+import { handlerChecksBody } from '../schemas/telephony.js';
+import { schemaProblems } from '../validation.js';
 import { orgOf } from './util.js';
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const One = Type.Object({ trunk: SipTrunk });
 const tags = ['SIP trunks'];
@@ -16,15 +20,20 @@ export function registerTrunks(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/sip-trunks', { schema: { tags, summary: 'List SIP trunks', response: { 200: Type.Object({ trunks: Type.Array(SipTrunk) }) } } },
     async (req) => ({ trunks: store.trunks.list(orgOf(req)).map(trunkView) }));
 
-  app.post('/sip-trunks', {
-    schema: {
-      tags, summary: 'Create a SIP trunk',
-      description: 'Connects the engine to a carrier or PBX for transfers and outbound dialling. Accepts `address` (aliases `outbound_address`, or `host` + `port`), `auth_username`/`username` and `auth_password`/`password` (write-only, stored encrypted).',
-      body: SipTrunkCreate, response: { 201: One, ...errors(400) },
-    },
-  }, async (req, reply) => {
+  const createSchema: FastifySchema = {
+    tags, summary: 'Create a SIP trunk',
+    description: 'Connects the engine to a carrier or PBX for transfers and outbound dialling. Accepts `address` (aliases `outbound_address`, or `host` + `port`), `auth_username`/`username` and `auth_password`/`password` (write-only, stored encrypted).',
+    body: SipTrunkCreate, response: { 201: One, ...errors(400) },
+  };
+  app.post('/sip-trunks', { schema: createSchema, validatorCompiler: handlerChecksBody }, async (req, reply) => {
+    // Schema problems and cross-field problems (address aliases, credentials) are listed together.
     const p = new Problems();
-    const input = normaliseTrunk(req.body as Record<string, unknown>, p);
+    p.list.push(...schemaProblems(SipTrunkCreate, req.body));
+    if (!isObj(req.body)) p.throwIfAny();
+    const seen = new Set(p.list.map((x) => x.param));
+    const rules = new Problems();
+    const input = normaliseTrunk(req.body as Record<string, unknown>, rules);
+    p.list.push(...rules.list.filter((x) => !seen.has(x.param)));
     p.throwIfAny();
     return reply.status(201).send({ trunk: trunkView(store.trunks.create(orgOf(req), input)) });
   });

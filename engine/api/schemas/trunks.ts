@@ -48,7 +48,7 @@ export const SipTrunkCreate = Type.Object({
   outbound_address: Type.Optional(str(300, 'Alias of address')),
   host: Type.Optional(str(300, 'Alias of address (host only; combine with `port`)')),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 5060 (5061 with transport "tls")' })),
-  transport: Type.Optional(Nullable(Enum(TRANSPORTS, { description: 'Default "udp"' }))),
+  transport: Type.Optional(Type.Union([...TRANSPORTS.map((v) => Type.Literal(v)), Type.Null()], { description: 'Default "udp"' })),
   auth_username: Type.Optional(Nullable(str(255, 'Digest user name'))),
   username: Type.Optional(Nullable(str(255, 'Alias of auth_username'))),
   auth_password: Type.Optional(Nullable(str(1024, 'Digest password; write-only, stored encrypted, never returned'))),
@@ -104,7 +104,7 @@ export function normaliseTrunk(body: Obj, p: Problems): TrunkInput {
     if (password === null) p.list.push({ param: 'auth_password', code: 'missing_field', message: 'auth_password is required when register is true' });
   }
 
-  const inbound = Array.isArray(body.inbound_addresses) ? (body.inbound_addresses as string[]).map((s) => s.trim()) : [];
+  const inbound = Array.isArray(body.inbound_addresses) ? (body.inbound_addresses as unknown[]).map((s) => (typeof s === 'string' ? s.trim() : '')) : [];
   inbound.forEach((a, i) => {
     if (!isAddressOrCidr(a)) p.invalid(`inbound_addresses[${i}]`, 'must be an IPv4/IPv6 address or CIDR range such as 203.0.113.0/24');
   });
