@@ -147,7 +147,13 @@ export async function startFakeResend(opts: { apiKey?: string } = {}): Promise<F
         const limit = url.searchParams.get('limit');
         const n = limit === null ? 20 : Number(limit);
         if (!Number.isInteger(n) || n < 1 || n > 100) return err(res, 422, 'validation_error', 'The `limit` parameter must be an integer between 1 and 100.');
-        const all = [...domains.values()].map(settle).reverse();
+        const after = url.searchParams.get('after');
+        let all = [...domains.values()].map(settle).reverse();
+        if (after !== null) {
+          const at = all.findIndex((d) => d.id === after);
+          if (at < 0) return err(res, 422, 'invalid_parameter', 'The `after` cursor does not name a domain.');
+          all = all.slice(at + 1);
+        }
         return sendJson(res, 200, {
           object: 'list', has_more: all.length > n,
           data: all.slice(0, n).map((d) => ({

@@ -16,6 +16,7 @@ interface ResendResult<T> {
 }
 
 const UPSTREAM_TIMEOUT_MS = 15_000;
+const MAX_LIST_PAGES = 20;
 const AUTH_ERRORS = new Set(['missing_api_key', 'invalid_api_key', 'restricted_api_key']);
 
 /**
@@ -119,9 +120,19 @@ export function registerDomains(app: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const org = orgOf(req);
       const resend = client(org);
-      const list = await call('domain listing', (signal) => resend.domains.list({}, { signal }));
+      // Resend pages with a cursor (limit 1-100, `after` = last id); read the whole account, bounded.
+      const all: { id: string; name: string; status: string; region: string | null }[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < MAX_LIST_PAGES; page++) {
+        const cursor = after;
+        const list = await call('domain listing', (signal) => resend.domains.list({ limit: 100, ...(cursor ? { after: cursor } : {}) }, { signal }));
+        for (const x of list.data) all.push({ id: x.id, name: x.name, status: x.status, region: x.region ?? null });
+        const last = list.data[list.data.length - 1];
+        if (!list.has_more || !last) break;
+        after = last.id;
+      }
       return {
-        domains: list.data.map((x) => ({ id: x.id, name: x.name, status: x.status, region: x.region ?? null })),
+        domains: all,
         selected_domain_id: deps.store.domains.get(org)?.resend_domain_id ?? null,
       };
     });

@@ -39,7 +39,7 @@ export const OrganizationQuery = Type.Object({
 export const OrganizationCreate = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   parent_org_id: Type.Optional(Nullable(Uuid)),
-  email: Type.Optional(Type.String({ description: 'older field: accepted and ignored' })),
+  email: Type.Optional(Type.Unknown({ description: 'older field: accepted and ignored' })),
 }, { description: 'parent_org_id omitted: a child of the caller\'s organization; null: a top-level organization (admin key only)' });
 
 export const OrganizationCreated = Type.Object({

@@ -215,6 +215,24 @@ describe('domains API through Resend (spec §3.10)', () => {
     assert.deepEqual((await api<Obj>(c, 'GET', '/domains')).body, { domain: null });
   });
 
+  test('sync lists the whole Resend account, page by page', async () => {
+    const own = await startFakeResend();
+    const t2 = await startTestEngine({ env: { RESEND_BASE_URL: own.url } });
+    try {
+      for (let i = 0; i < 130; i++) own.addDomain(`d${i}.example.com`);
+      await api<Obj>(t2, 'POST', '/byok', { provider: 'resend', api_key: own.apiKey });
+      const r = await api<Obj>(t2, 'GET', '/domains/sync');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.domains.length, 130);
+      assert.equal(new Set(r.body.domains.map((d: Obj) => d.id)).size, 130);
+      const lists = own.requests.filter((q) => q.method === 'GET' && q.path === '/domains');
+      assert.equal(lists.length, 2);
+    } finally {
+      await t2.close();
+      await own.close();
+    }
+  });
+
   test('sync validation and unknown Resend ids', async () => {
     const c = await org();
     const missing = await api<Obj>(c, 'POST', '/domains/sync', {});

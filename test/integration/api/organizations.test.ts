@@ -46,6 +46,11 @@ describe('organizations API (spec §3.12, §4.20)', () => {
     assert.notEqual(raw.key_hash, r.body.api_key);
     assert.ok(!String(raw.key_hash).includes(r.body.api_key));
 
+    // The older `email` field is accepted and ignored, whatever it holds.
+    const legacy = await api<Obj>(t, 'POST', '/organizations', { name: 'Legacy', email: null });
+    assert.equal(legacy.status, 201);
+    assert.equal('email' in legacy.body, false);
+
     const kids = await api<Obj>(t, 'GET', '/organizations?include_children=true');
     assert.deepEqual(kids.body.children.find((c: Obj) => c.id === r.body.id), { id: r.body.id, name: 'Agency client', created_at: r.body.created_at });
     for (const c of kids.body.children) assert.deepEqual(Object.keys(c).sort(), ['created_at', 'id', 'name']);
