@@ -37,4 +37,6 @@ export interface VadStream {
 export interface VadEngine {
   createStream(opts: VadOptions): VadStream;
   close(): Promise<void>;
+  /** Optional: resolves once all audio pushed so far has been inferred and its events delivered. */
+  whenIdle?(): Promise<void>;
 }
