@@ -25,6 +25,12 @@ export class EventQueue<T> implements AsyncIterable<T> {
     if (w) { this.#waiter = undefined; this.#failWaiter = undefined; w({ value: undefined, done: true }); }
   }
 
+  /** Ends at once, dropping whatever is still queued (cancellation). */
+  discard(): void {
+    this.#items = [];
+    this.end();
+  }
+
   fail(err: unknown): void {
     if (this.#ended) return;
     this.#error = err;

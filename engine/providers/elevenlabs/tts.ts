@@ -247,7 +247,7 @@ class WsTtsStream implements TtsStream {
     this.#clearWatchdog();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     if (terminate) this.#ws?.terminate();
-    if (err.code === 'aborted') this.#queue.end();
+    if (err.code === 'aborted') this.#queue.discard();
     else this.#queue.fail(err);
   }
 
@@ -256,7 +256,7 @@ class WsTtsStream implements TtsStream {
       this.#finished = true;
       this.#clearWatchdog();
       this.#signal?.removeEventListener('abort', this.#onAbort);
-      this.#queue.end();
+      this.#queue.discard();
     }
     this.#ws?.terminate();
     return Promise.resolve();
@@ -320,7 +320,7 @@ class HttpTtsStream implements TtsStream {
   }
 
   close(): Promise<void> {
-    if (!this.#done) { this.#done = true; this.#queue.end(); }
+    if (!this.#done) { this.#done = true; this.#queue.discard(); }
     this.#ac.abort();
     return Promise.resolve();
   }
