@@ -30,8 +30,18 @@ const byLanguageThenName = (a: LocalVoice, b: LocalVoice): number =>
 export function registerVoices(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/voices', {
     schema: { tags: ['Voices'], summary: 'List the local TTS voices and the xAI realtime voices', response: { 200: VoicesResponse, ...errors(401, 429) } },
-  }, async () => {
-    const local = await deps.voices.listLocalVoices();
+  }, async (req) => {
+    let local: { available: boolean; voices: LocalVoice[] };
+    try {
+      local = await deps.voices.listLocalVoices();
+    } catch (err) {
+      // The realtime voices stay useful even when the local catalogue cannot be read.
+      req.log.warn({ err }, 'local voice catalogue failed');
+      return {
+        voices: [], xai_realtime_voices: XAI_VOICES,
+        local_tts: { available: false, reason: `the local voice catalogue could not be read: ${err instanceof Error ? err.message : String(err)}` },
+      };
+    }
     return {
       voices: local.available ? [...local.voices].sort(byLanguageThenName) : [],
       xai_realtime_voices: XAI_VOICES,
