@@ -162,4 +162,23 @@ describe('calls API (read side)', () => {
     assert.equal((await api<Obj>(t, 'GET', `/calls/${encodeURIComponent(id)}/recording`)).status, 404);
     t.engine.store.db.prepare('DELETE FROM calls WHERE id = ?').run(id);
   });
+
+  test('the OpenAPI document lists the telephony operations with their schemas', async () => {
+    const doc = (await api<Obj>(t, 'GET', '/openapi.json')).body;
+    const ops = (p: string) => Object.keys(doc.paths[`/api/v1${p}`] ?? {}).sort();
+    assert.deepEqual(ops('/numbers'), ['get', 'post']);
+    assert.deepEqual(ops('/numbers/{id}'), ['delete', 'get', 'patch']);
+    assert.deepEqual(ops('/sip-trunks'), ['get', 'post']);
+    assert.deepEqual(ops('/sip-trunks/{id}'), ['delete', 'get']);
+    assert.deepEqual(ops('/calls'), ['get']);
+    assert.deepEqual(ops('/calls/{id}'), ['get']);
+    assert.deepEqual(ops('/calls/outbound'), ['post']);
+    assert.deepEqual(ops('/calls/{id}/control'), ['post']);
+    assert.deepEqual(ops('/usage'), ['get']);
+    const control = doc.paths['/api/v1/calls/{id}/control'].post.requestBody.content['application/json'].schema;
+    assert.deepEqual(control.anyOf.map((x: Obj) => x.title), ['InjectContextCommand', 'SayCommand', 'EndCallCommand', 'TransferCommand']);
+    assert.deepEqual(doc.paths['/api/v1/calls'].get.parameters.map((x: Obj) => x.name).sort(), ['end_date', 'limit', 'offset', 'start_date', 'status']);
+    const trunkBody = doc.paths['/api/v1/sip-trunks'].post.requestBody.content['application/json'].schema;
+    assert.match(trunkBody.properties.register.description, /REGISTER/);
+  });
 });
