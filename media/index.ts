@@ -30,3 +30,5 @@ export { DTMF_DIGITS, isDtmfDigit, parseTelephoneEvent, buildTelephoneEvent, Dtm
 export type { DtmfDigit, TelephoneEvent } from './dtmf.js';
 export { WavWriter, encodeWav, parseWav } from './wav.js';
 export type { VadEngine, VadStream, VadEvent, VadOptions, VadRate } from './vad/types.js';
+export { RtpEngineAnchor } from './rtpengine.js';
+export type { RtpEngineAnchorOptions, NgOfferRequest, NgAnswerRequest, NgCodecOptions, NgSdpResult } from './rtpengine.js';

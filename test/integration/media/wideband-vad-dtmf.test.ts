@@ -38,7 +38,7 @@ describe('G.722 and Opus over loopback, VAD wiring, DTMF between sessions', () =
     const a = await engine.createSession();
     const b = await engine.createSession();
     connect(a, b, { name: 'PCMU', payloadType: 0, clockRate: 8000 });
-    const events: MediaEvent[] = [];
+    const events: Extract<MediaEvent, { type: 'speech-start' | 'speech-end' }>[] = [];
     let firstAudioAt = -1;
     b.on((ev) => {
       if (ev.type === 'speech-start' || ev.type === 'speech-end') events.push(ev);
