@@ -56,6 +56,8 @@ export interface FakeOpenAi extends FakeServer {
   readonly requests: ChatBody[];
   /** Number of requests whose client went away before the reply was complete. */
   readonly aborted: number;
+  /** The HTTP handler, to mount the same chat API on another fake (xAI text beside realtime). */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 const KNOWN = new Set(['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'n', 'stop',
@@ -184,7 +186,8 @@ export async function startFakeOpenAi(opts: { apiKey?: string; script?: Partial<
     res.end('data: [DONE]\n\n');
   }
 
-  const srv = await serve({ http: (req, res) => { handle(req, res).catch(() => { if (!res.headersSent) sendJson(res, 500, err('fake failure', 'server_error', null)); else res.destroy(); }); } });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => { handle(req, res).catch(() => { if (!res.headersSent) sendJson(res, 500, err('fake failure', 'server_error', null)); else res.destroy(); }); };
+  const srv = await serve({ http: handler });
   Object.defineProperty(fake, 'aborted', { get: () => aborted });
-  return Object.assign(fake, srv, { baseUrl: `${srv.url}/v1`, apiKey, script, requests });
+  return Object.assign(fake, srv, { baseUrl: `${srv.url}/v1`, apiKey, script, requests, handler });
 }
