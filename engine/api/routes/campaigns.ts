@@ -5,7 +5,7 @@ import { ApiError, conflict, notFound, Problems } from '../errors.js';
 import { errors, IdParams, Success } from '../schemas/common.js';
 import {
   Campaign, CampaignCreate, CampaignLead, CampaignLeadCreate, CampaignUpdate, campaignOut, checkTransition, leadOut,
-  normaliseCampaign, normaliseLead, normaliseLeads,
+  normaliseCampaign, normaliseLead, normaliseLeads, schemaStage, throwProblems,
 } from '../schemas/campaigns.js';
 import type { CampaignRecord, CampaignStatus } from '../../store/repos/campaigns.js';
 import { orgOf } from './util.js';
@@ -30,14 +30,14 @@ export function registerCampaigns(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/campaigns', { schema: { tags, summary: 'List campaigns', response: { 200: Type.Object({ campaigns: Type.Array(Campaign) }) } } },
     async (req) => ({ campaigns: repo.list(orgOf(req)).map(campaignOut) }));
 
-  app.post('/campaigns', { schema: { tags, summary: 'Create a campaign (always a draft), optionally with leads', body: CampaignCreate, response: { 201: One, ...errors(400, 401, 429) } } },
+  app.post('/campaigns', { attachValidation: true, schema: { tags, summary: 'Create a campaign (always a draft), optionally with leads', body: CampaignCreate, response: { 201: One, ...errors(400, 401, 429) } } },
     async (req, reply) => {
-      const body = req.body as Obj;
       const org = orgOf(req);
       const p = new Problems();
+      const body = schemaStage(CampaignCreate, req.body, !!req.validationError, p);
       const v = normaliseCampaign(body, ctx(req), p);
       const leads = normaliseLeads(body.leads, p);
-      p.throwIfAny();
+      throwProblems(p);
       const created = repo.tx(() => {
         const c = repo.create(org, { ...v, status: 'draft' });
         for (const l of leads) repo.addLead(c.id, l);
@@ -50,6 +50,7 @@ export function registerCampaigns(app: FastifyInstance, deps: ApiDeps): void {
     async (req) => ({ campaign: campaignOut(find(req)) }));
 
   app.patch('/campaigns/:id', {
+    attachValidation: true,
     schema: {
       tags, summary: 'Update a campaign or change its status (scheduled starts dialling, paused stops, cancelled skips the pending leads)',
       params: IdParams, body: CampaignUpdate, response: { 200: One, ...errors(400, 404, 409) },
@@ -58,10 +59,10 @@ export function registerCampaigns(app: FastifyInstance, deps: ApiDeps): void {
     const org = orgOf(req);
     const stored = find(req);
     if (stored.status === 'completed') throw completed();
-    const body = req.body as Obj;
     const p = new Problems();
+    const body = schemaStage(CampaignUpdate, req.body, !!req.validationError, p);
     const v = normaliseCampaign(body, ctx(req), p, stored);
-    p.throwIfAny();
+    throwProblems(p);
     const to = (body.status as CampaignStatus | undefined) ?? stored.status;
     const tr = checkTransition(stored.status, to, to === 'draft' && stored.status === 'scheduled' && repo.attemptMade(stored.id));
     if (!tr.ok) throw new ApiError(tr.status, tr.status === 400 ? 'invalid_value' : 'conflict', tr.message, { param: 'status' });

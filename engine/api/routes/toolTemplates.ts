@@ -6,9 +6,9 @@ import { errors, IdParams, Success } from '../schemas/common.js';
 import {
   normaliseToolTemplateCreate, normaliseToolTemplateUpdate, ToolTemplate, ToolTemplateCreate, ToolTemplateUpdate,
 } from '../schemas/templates.js';
+import { schemaStage, throwProblems } from '../schemas/campaigns.js';
 import { orgOf } from './util.js';
 
-type Obj = Record<string, unknown>;
 const One = Type.Object({ tool_template: ToolTemplate });
 const tags = ['Tool templates'];
 const idOf = (req: FastifyRequest): string => (req.params as { id: string }).id;
@@ -24,11 +24,11 @@ export function registerToolTemplates(app: FastifyInstance, deps: ApiDeps): void
   app.get('/tool-templates', { schema: { tags, summary: 'List tool templates', response: { 200: Type.Object({ tool_templates: Type.Array(ToolTemplate) }) } } },
     async (req) => ({ tool_templates: repo.list(orgOf(req)) }));
 
-  app.post('/tool-templates', { schema: { tags, summary: 'Create a tool template', body: ToolTemplateCreate, response: { 201: One, ...errors(400, 401, 429) } } },
+  app.post('/tool-templates', { attachValidation: true, schema: { tags, summary: 'Create a tool template', body: ToolTemplateCreate, response: { 201: One, ...errors(400, 401, 429) } } },
     async (req, reply) => {
       const p = new Problems();
-      const v = normaliseToolTemplateCreate(req.body as Obj, p);
-      p.throwIfAny();
+      const v = normaliseToolTemplateCreate(schemaStage(ToolTemplateCreate, req.body, !!req.validationError, p), p);
+      throwProblems(p);
       return reply.status(201).send({ tool_template: repo.create(orgOf(req), v) });
     });
 
@@ -39,14 +39,14 @@ export function registerToolTemplates(app: FastifyInstance, deps: ApiDeps): void
       return { tool_template: t };
     });
 
-  app.patch('/tool-templates/:id', { schema: { tags, summary: 'Update a tool template (tool_config, when given, replaces the stored config)', params: IdParams, body: ToolTemplateUpdate, response: { 200: One, ...errors(400, 404) } } },
+  app.patch('/tool-templates/:id', { attachValidation: true, schema: { tags, summary: 'Update a tool template (tool_config, when given, replaces the stored config)', params: IdParams, body: ToolTemplateUpdate, response: { 200: One, ...errors(400, 404) } } },
     async (req) => {
       const org = orgOf(req);
       const stored = repo.get(org, idOf(req));
       if (!stored) throw notFound('Tool template');
       const p = new Problems();
-      const v = normaliseToolTemplateUpdate(stored, req.body as Obj, p);
-      p.throwIfAny();
+      const v = normaliseToolTemplateUpdate(stored, schemaStage(ToolTemplateUpdate, req.body, !!req.validationError, p), p);
+      throwProblems(p);
       return { tool_template: repo.update(org, stored.id, v) };
     });
 

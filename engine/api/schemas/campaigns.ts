@@ -3,11 +3,12 @@
  * status transitions a client may make. The engine extensions (`schedule_days`,
  * `max_concurrency`, `lead_counts`, `last_error`) are documented in the schema descriptions.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { IANAZone } from 'luxon';
 import type { CampaignInput, CampaignRecord, CampaignStatus, LeadRecord } from '../../store/repos/campaigns.js';
 import type { Store } from '../../store/index.js';
-import type { Problems } from '../errors.js';
+import { type Problems, validationError } from '../errors.js';
+import { schemaProblems } from '../validation.js';
 import { E164, E164_RE, Enum, Nullable, Timestamp, Uuid } from './common.js';
 
 type Obj = Record<string, unknown>;
@@ -103,6 +104,26 @@ export const CampaignUpdate = Type.Object({
   max_concurrency: Type.Optional(writable.max_concurrency),
 }, { additionalProperties: true, description: 'CampaignUpdate: only given fields change' });
 
+/**
+ * Routes that list every problem of a body register with `attachValidation: true`: the schema's
+ * problems are collected here, then the route's own checks add theirs (one problem per field).
+ * A body that is not even an object fails at once.
+ */
+export function schemaStage(schema: TSchema, body: unknown, failed: boolean, p: Problems): Obj {
+  if (!failed) return body as Obj;
+  const problems = schemaProblems(schema, body);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validationError(problems);
+  p.list.push(...problems);
+  return body as Obj;
+}
+
+/** Throws the collected problems, keeping only the first per field. */
+export function throwProblems(p: Problems): void {
+  const seen = new Set<string>();
+  const unique = p.list.filter((x) => (seen.has(x.param) ? false : (seen.add(x.param), true)));
+  if (unique.length) throw validationError(unique);
+}
+
 /** `9:05` is rejected by the schema; `09:05` -> `09:05:00`. */
 export function normaliseTime(v: string): string {
   const m = TIME_RE.exec(v);
@@ -131,11 +152,11 @@ export function normaliseCampaign(body: Obj, ctx: { store: Store; orgId: string;
   const a = body.agent_id;
   const b = body.assistant_id;
   if (a !== undefined && b !== undefined && a !== b) p.invalid('assistant_id', 'must equal agent_id when both are given');
-  const given = (a ?? b) as string | undefined;
+  const given = a ?? b;
   if (given !== undefined) {
     const param = a !== undefined ? 'agent_id' : 'assistant_id';
-    if (!ctx.store.assistants.get(ctx.orgId, given)) p.invalid(param, 'does not name an assistant of this organization');
-    agent = given;
+    if (typeof given !== 'string' || !ctx.store.assistants.get(ctx.orgId, given)) p.invalid(param, 'does not name an assistant of this organization');
+    agent = String(given);
   } else if (agent === undefined) {
     p.missing('agent_id');
   }
@@ -178,7 +199,8 @@ export interface LeadInput {
 
 /** One lead body (already schema-checked) -> the lead to store; legacy `name` -> variables.name. */
 export function normaliseLead(body: Obj): LeadInput {
-  const variables: Record<string, string> = { ...((body.variables as Record<string, string> | undefined) ?? {}) };
+  const given = body.variables;
+  const variables: Record<string, string> = typeof given === 'object' && given !== null && !Array.isArray(given) ? { ...(given as Record<string, string>) } : {};
   if (typeof body.name === 'string' && variables.name === undefined) variables.name = body.name;
   return { phone_number: String(body.phone_number), variables };
 }
@@ -188,7 +210,7 @@ export function normaliseLeads(raw: unknown, p: Problems): LeadInput[] {
   if (!Array.isArray(raw)) return [];
   const seen = new Map<string, number>();
   return raw.map((l, i) => {
-    const lead = normaliseLead(l as Obj);
+    const lead = normaliseLead(typeof l === 'object' && l !== null ? (l as Obj) : {});
     if (E164_RE.test(lead.phone_number)) {
       const first = seen.get(lead.phone_number);
       if (first !== undefined) p.invalid(`leads[${i}].phone_number`, `duplicates leads[${first}].phone_number (${lead.phone_number})`);

@@ -71,6 +71,12 @@ describe('tool templates API (spec §3.2, §4.19)', () => {
     r = await api<Obj>(t, 'POST', '/tool-templates', { name: 'x' });
     assert.equal(r.status, 400);
     assert.deepEqual(r.body.details, ['tool_type is required', 'tool_config is required']);
+    // schema problems and the engine's own rules are listed together
+    r = await api<Obj>(t, 'POST', '/tool-templates', { name: 'x', description: 5, tool_type: 'transfer_call', tool_config: { destinations: [] } });
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.body.details, ['description must be a string or null', 'tool_config.destinations must be a non-empty array']);
+    r = await api<Obj>(t, 'POST', '/tool-templates', 'just a string');
+    assert.equal(r.status, 400);
 
     r = await api<Obj>(t, 'POST', '/tool-templates', { name: 'x', tool_type: 'webhook', tool_config: {} });
     assert.equal(r.status, 400);
