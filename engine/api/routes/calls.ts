@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { extname, isAbsolute, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { ApiDeps, OutboundPlan } from '../deps.js';
 import { RateLimiter } from '../auth.js';
 import { ApiError, badRequest, notFound, Problems, type Problem } from '../errors.js';
@@ -11,7 +11,7 @@ import {
   Call, CallControlCommand, CallControlResponse, CallList, CallListQuery, callView, OutboundCallRequest, OutboundCallResponse,
   parseControlCommand,
 } from '../schemas/calls.js';
-import { alias, dateRange, handlerChecksBody } from '../schemas/telephony.js';
+import { addNew, alias, bodyProblems, dateRange, handlerChecksBody } from '../schemas/telephony.js';
 import type { CallStatus } from '../../store/repos/calls.js';
 import type { NumberRecord } from '../../store/repos/numbers.js';
 import { orgOf, page } from './util.js';
@@ -80,36 +80,39 @@ export function registerCalls(app: FastifyInstance, deps: ApiDeps): void {
       .send(createReadStream(file));
   });
 
-  app.post('/calls/outbound', {
-    schema: {
-      tags, summary: 'Initiate an outbound call',
-      description: [
-        'Modes: **reference** (`assistant_id`), **transient** (`assistant`, a full one-time config; text LLMs need `stt_config` and `tts_config`, realtime LLMs must omit them), **hybrid** (`assistant_id` + `assistant_override`, shallow merge: each top-level key replaces the whole block).',
-        'Deprecated spellings: `agent_id`, `agent`, `agent_config`. The assistant must be active.',
-        'Caller ID: `number_id`, or when omitted the oldest active number assigned to the assistant with an active SIP trunk, else the oldest active number of the organization with an active trunk. No active number → 400 `no_outbound_number`; no usable trunk → 400 `no_outbound_trunk`.',
-        'Answers 503 `telephony_unavailable` when the engine runs without a SIP stack.',
-      ].join('\n\n'),
-      body: OutboundCallRequest, response: { 201: OutboundCallResponse, ...errors(400, 404, 503) },
-    },
-  }, async (req, reply) => {
+  const outboundSchema: FastifySchema = {
+    tags, summary: 'Initiate an outbound call',
+    description: [
+      'Modes: **reference** (`assistant_id`), **transient** (`assistant`, a full one-time config; text LLMs need `stt_config` and `tts_config`, realtime LLMs must omit them), **hybrid** (`assistant_id` + `assistant_override`, shallow merge: each top-level key replaces the whole block).',
+      'Deprecated spellings: `agent_id`, `agent`, `agent_config`. The assistant must be active.',
+      'Caller ID: `number_id`, or when omitted the oldest active number assigned to the assistant with an active SIP trunk, else the oldest active number of the organization with an active trunk. No active number → 400 `no_outbound_number`; no usable trunk → 400 `no_outbound_trunk`.',
+      'Answers 503 `telephony_unavailable` when the engine runs without a SIP stack.',
+    ].join('\n\n'),
+    body: OutboundCallRequest, response: { 201: OutboundCallResponse, ...errors(400, 404, 503) },
+  };
+  app.post('/calls/outbound', { schema: outboundSchema, validatorCompiler: handlerChecksBody }, async (req, reply) => {
     const org = orgOf(req);
-    const plan = await planOutbound(req, org, req.body as Obj);
+    const plan = await planOutbound(org, req.body);
     if (!deps.telephony) throw telephonyUnavailable();
     const { callId } = await deps.telephony.placeOutbound(org, plan);
     return reply.status(201).send({ success: true, call_id: callId, status: 'dialing' });
   });
 
   /** Every check of spec §3.4/§4.13; throws the first 4xx, else the plan for the telephony layer. */
-  async function planOutbound(req: FastifyRequest, org: string, body: Obj): Promise<OutboundPlan> {
-    const p = new Problems();
-    const ref = alias(body, 'assistant_id', 'agent_id', p);
-    const transient = alias(body, 'assistant', 'agent', p);
-    const override = alias(body, 'assistant_override', 'agent_config', p);
+  async function planOutbound(org: string, raw: unknown): Promise<OutboundPlan> {
+    const body = raw as Obj;
+    // Schema problems and mode problems are reported together; the configs are normalised only once both pass.
+    const p = bodyProblems(OutboundCallRequest, body);
+    const mode = new Problems();
+    const ref = alias(body, 'assistant_id', 'agent_id', mode);
+    const transient = alias(body, 'assistant', 'agent', mode);
+    const override = alias(body, 'assistant_override', 'agent_config', mode);
     if (!ref.present && !transient.present) {
-      p.list.push({ param: 'assistant_id', code: 'missing_field', message: 'assistant_id or assistant is required (exactly one of them)' });
+      mode.list.push({ param: 'assistant_id', code: 'missing_field', message: 'assistant_id or assistant is required (exactly one of them)' });
     }
-    if (ref.present && transient.present) p.invalid(transient.param, `cannot be combined with ${ref.param}: send exactly one of assistant_id and assistant`);
-    if (override.present && !ref.present) p.invalid(override.param, 'needs assistant_id (hybrid mode); put the fields in assistant instead');
+    if (ref.present && transient.present) mode.invalid(transient.param, `cannot be combined with ${ref.param}: send exactly one of assistant_id and assistant`);
+    if (override.present && !ref.present) mode.invalid(override.param, 'needs assistant_id (hybrid mode); put the fields in assistant instead');
+    addNew(p, mode);
     p.throwIfAny();
 
     const ctx = async (cfg: Obj) => normaliseContext(

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, conflict, notFound, Problems } from '../errors.js';
 import { errors, IdParams, Success } from '../schemas/common.js';
 import { numberView, PhoneNumber, PhoneNumberCreate, PhoneNumberUpdate } from '../schemas/numbers.js';
-import { alias, isUniqueViolation } from '../schemas/telephony.js';
+import { addNew, alias, bodyProblems, handlerChecksBody, isUniqueViolation } from '../schemas/telephony.js';
 import { orgOf } from './util.js';
 
 type Obj = Record<string, unknown>;
@@ -32,17 +32,18 @@ export function registerNumbers(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/numbers', { schema: { tags, summary: 'List phone numbers', response: { 200: Type.Object({ numbers: Type.Array(PhoneNumber) }) } } },
     async (req) => ({ numbers: store.numbers.list(orgOf(req)).map(numberView) }));
 
-  app.post('/numbers', {
-    schema: {
-      tags, summary: 'Register a phone number',
-      description: 'Maps an E.164 number (routed by your SIP provider to this engine) to an assistant. 409 when the number is registered in any organization.',
-      body: PhoneNumberCreate, response: { 201: One, ...errors(400, 409) },
-    },
-  }, async (req, reply) => {
+  const createSchema: FastifySchema = {
+    tags, summary: 'Register a phone number',
+    description: 'Maps an E.164 number (routed by your SIP provider to this engine) to an assistant. 409 when the number is registered in any organization.',
+    body: PhoneNumberCreate, response: { 201: One, ...errors(400, 409) },
+  };
+  app.post('/numbers', { schema: createSchema, validatorCompiler: handlerChecksBody }, async (req, reply) => {
     const org = orgOf(req);
+    const p = bodyProblems(PhoneNumberCreate, req.body);
     const body = req.body as Obj;
-    const p = new Problems();
-    const refs = references(org, body, p);
+    const rules = new Problems();
+    const refs = references(org, body, rules);
+    addNew(p, rules);
     p.throwIfAny();
     const phone = body.phone_number as string;
     if (store.numbers.findByE164(phone)) throw conflict(`Phone number ${phone} is already registered`, 'conflict', 'phone_number');
@@ -70,21 +71,22 @@ export function registerNumbers(app: FastifyInstance, deps: ApiDeps): void {
       return { number: numberView(n) };
     });
 
-  app.patch('/numbers/:id', {
-    schema: {
-      tags, summary: 'Update a phone number',
-      description: '`agent_id: null` unassigns the assistant (calls are then not handled); `transfer_trunk_id` sets or clears the trunk. `phone_number` is immutable (400).',
-      params: IdParams, body: PhoneNumberUpdate, response: { 200: One, ...errors(400, 404) },
-    },
-  }, async (req) => {
+  const updateSchema: FastifySchema = {
+    tags, summary: 'Update a phone number',
+    description: '`agent_id: null` unassigns the assistant (calls are then not handled); `transfer_trunk_id` sets or clears the trunk. `phone_number` is immutable (400).',
+    params: IdParams, body: PhoneNumberUpdate, response: { 200: One, ...errors(400, 404) },
+  };
+  app.patch('/numbers/:id', { schema: updateSchema, validatorCompiler: handlerChecksBody }, async (req) => {
     const org = orgOf(req);
     const id = (req.params as { id: string }).id;
     const current = store.numbers.get(org, id);
     if (!current) throw notFound('Phone number');
+    const p = bodyProblems(PhoneNumberUpdate, req.body);
     const body = req.body as Obj;
-    const p = new Problems();
-    if (body.phone_number !== undefined) p.invalid('phone_number', 'is immutable; delete the number and register the new one');
-    const refs = references(org, body, p);
+    const rules = new Problems();
+    if (body.phone_number !== undefined) rules.invalid('phone_number', 'is immutable; delete the number and register the new one');
+    const refs = references(org, body, rules);
+    addNew(p, rules);
     p.throwIfAny();
     const n = store.numbers.update(org, id, {
       name: body.name !== undefined ? (body.name as string | null) : current.name,

@@ -4,11 +4,8 @@ import type { ApiDeps } from '../deps.js';
 import { notFound, Problems } from '../errors.js';
 import { errors, IdParams, Success } from '../schemas/common.js';
 import { normaliseTrunk, SipTrunk, SipTrunkCreate, trunkView } from '../schemas/trunks.js';
-import { handlerChecksBody } from '../schemas/telephony.js';
-import { schemaProblems } from '../validation.js';
+import { addNew, bodyProblems, handlerChecksBody } from '../schemas/telephony.js';
 import { orgOf } from './util.js';
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const One = Type.Object({ trunk: SipTrunk });
 const tags = ['SIP trunks'];
@@ -27,13 +24,10 @@ export function registerTrunks(app: FastifyInstance, deps: ApiDeps): void {
   };
   app.post('/sip-trunks', { schema: createSchema, validatorCompiler: handlerChecksBody }, async (req, reply) => {
     // Schema problems and cross-field problems (address aliases, credentials) are listed together.
-    const p = new Problems();
-    p.list.push(...schemaProblems(SipTrunkCreate, req.body));
-    if (!isObj(req.body)) p.throwIfAny();
-    const seen = new Set(p.list.map((x) => x.param));
+    const p = bodyProblems(SipTrunkCreate, req.body);
     const rules = new Problems();
     const input = normaliseTrunk(req.body as Record<string, unknown>, rules);
-    p.list.push(...rules.list.filter((x) => !seen.has(x.param)));
+    addNew(p, rules);
     p.throwIfAny();
     return reply.status(201).send({ trunk: trunkView(store.trunks.create(orgOf(req), input)) });
   });

@@ -6,8 +6,8 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
-import type { Problems } from '../errors.js';
-import { validatorCompiler } from '../validation.js';
+import { Problems } from '../errors.js';
+import { schemaProblems, validatorCompiler } from '../validation.js';
 import { E164_RE } from './common.js';
 
 type Obj = Record<string, unknown>;
@@ -109,3 +109,20 @@ export function dateRange(q: { start_date?: string; end_date?: string }, p: Prob
  */
 export const handlerChecksBody: FastifySchemaCompiler<FastifySchema> = (route) =>
   route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as FastifyRouteSchemaDef<TSchema>);
+
+/**
+ * The schema problems of a body checked in its handler. A body that is not a JSON object is a
+ * 400 at once; otherwise the caller adds its cross-field problems with `addNew` and throws.
+ */
+export function bodyProblems(schema: TSchema, body: unknown): Problems {
+  const p = new Problems();
+  p.list.push(...schemaProblems(schema, body));
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) p.throwIfAny();
+  return p;
+}
+
+/** Appends the problems of `more` whose field is not already reported in `p` (one problem per field). */
+export function addNew(p: Problems, more: Problems): void {
+  const seen = new Set(p.list.map((x) => x.param));
+  for (const x of more.list) if (!seen.has(x.param)) p.list.push(x);
+}

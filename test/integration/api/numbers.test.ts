@@ -118,6 +118,12 @@ describe('numbers API', () => {
     const both = await api<Obj>(t, 'POST', '/numbers', { phone_number: phone(), agent_id: assistant.id, assistant_id: foreignAssistant.id });
     assert.equal(both.status, 400);
     assert.equal(both.body.param, 'assistant_id');
+    const mixed = await api<Obj>(t, 'POST', '/numbers', { phone_number: '12', agent_id: foreignAssistant.id, transfer_trunk_id: 5 });
+    assert.equal(mixed.status, 400);
+    assert.deepEqual(mixed.body.details.map((d: string) => d.split(' ')[0]), ['phone_number', 'transfer_trunk_id', 'agent_id'], 'schema and reference problems are listed together');
+    const notObject = await api<Obj>(t, 'POST', '/numbers', ['+31850835037']);
+    assert.equal(notObject.status, 400);
+    assert.equal(notObject.body.param, 'body');
     const badType = await api<Obj>(t, 'POST', '/numbers', { phone_number: phone(), is_active: 'yes', name: 7 });
     assert.equal(badType.status, 400);
     assert.deepEqual(badType.body.details.map((d: string) => d.split(' ')[0]).sort(), ['is_active', 'name']);

@@ -178,6 +178,11 @@ describe('outbound calls API', () => {
     const { c, a } = await ready();
     const none = await rejects(c, { destination: '+31612345678' }, 'assistant_id', 'missing_field');
     assert.match(none.message, /assistant_id or assistant is required/);
+    const both = await rejects(c, { destination: 'x', agent_config: {} }, 'destination');
+    assert.deepEqual(both.details, [
+      'destination must match ^\\+[1-9]\\d{6,14}$', 'assistant_id or assistant is required (exactly one of them)',
+      'agent_config needs assistant_id (hybrid mode); put the fields in assistant instead',
+    ], 'schema and mode problems are listed together');
     await rejects(c, { destination: '+31612345678', assistant_id: a.id, assistant: TEXT_ASSISTANT }, 'assistant');
     await rejects(c, { destination: '+31612345678', agent_id: a.id, agent: TEXT_ASSISTANT }, 'agent');
     await rejects(c, { destination: '+31612345678', assistant: TEXT_ASSISTANT, assistant_override: { first_message: 'x' } }, 'assistant_override');
