@@ -64,16 +64,16 @@ export function randomPort(): number {
   return 20000 + Math.floor(Math.random() * 40000);
 }
 
-async function portBusy(port: number, proto: 'udp' | 'tcp'): Promise<boolean> {
+async function portBusy(port: number, proto: 'udp' | 'tcp', ip = '127.0.0.1'): Promise<boolean> {
   if (proto === 'udp') {
     const s = dgram.createSocket('udp4');
     return new Promise((resolve) => {
       s.once('error', () => { resolve(true); });
-      s.bind(port, '127.0.0.1', () => { s.close(); resolve(false); });
+      s.bind(port, ip, () => { s.close(); resolve(false); });
     });
   }
   return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
+    const c = net.connect(port, ip);
     c.once('connect', () => { c.destroy(); resolve(true); });
     c.once('error', () => resolve(false));
   });
@@ -131,7 +131,7 @@ export async function sipp(scenario: string, opts: {
     void done.then(() => { exited = true; });
     const proto = opts.transport === 't1' ? 'tcp' : 'udp';
     const deadline = Date.now() + 5000;
-    while (!exited && Date.now() < deadline && !(await portBusy(port, proto))) await new Promise((r) => setTimeout(r, 30));
+    while (!exited && Date.now() < deadline && !(await portBusy(port, proto, opts.ip))) await new Promise((r) => setTimeout(r, 30));
     if (exited) {
       const r = await done;
       if (/bind|already in use|Address/i.test(r.stderr + r.stdout) && attempt < 9) continue;
