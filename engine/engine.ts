@@ -5,6 +5,11 @@ import { Store } from './store/index.js';
 import { buildApp } from './api/app.js';
 import type { Telephony, VoiceCatalog } from './api/deps.js';
 import { localVoiceCatalog } from './voices.js';
+import { WebhookOutbox } from './webhooks/index.js';
+import { CallService, type RealtimeConversationFactory } from './call/service.js';
+import { ProviderResolver } from './call/providers.js';
+import { recoverCrashedCalls } from './call/records.js';
+import type { VadEngine } from '../media/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -16,12 +21,19 @@ export interface RunningEngine {
   readonly apiUrl: string;
   /** The bootstrap key when it was created by this start (shown once), else null. */
   readonly createdApiKey: string | null;
+  /** The telephony runtime (null when started without telephony). */
+  readonly calls: CallService | null;
+  readonly outbox: WebhookOutbox;
   close(): Promise<void>;
 }
 
 export interface EngineParts {
   readonly voices?: VoiceCatalog;
+  /** undefined: the real SIP/media runtime; null: none (API only); an object: that implementation. */
   readonly telephony?: Telephony | null;
+  /** VAD for the media engine: undefined = Silero, null = none. */
+  readonly vad?: VadEngine | null;
+  readonly realtime?: RealtimeConversationFactory;
   readonly now?: () => number;
 }
 
@@ -32,12 +44,26 @@ export interface EngineParts {
 export async function startEngine(config: EngineConfig, log: Logger, parts: EngineParts = {}): Promise<RunningEngine> {
   const store = Store.open({ dataDir: config.dataDir, masterKey: config.masterKey });
   let api: FastifyInstance | undefined;
+  let calls: CallService | null = null;
+  const outbox = new WebhookOutbox({ repo: store.outbox, allowHttp: config.webhooks.allowHttp, log: log.child({ part: 'webhooks' }) });
   try {
     const boot = store.bootstrap(config.bootstrapApiKey);
+    const voices = parts.voices ?? localVoiceCatalog();
+    // Calls a crash left live end now; their reports go out through the outbox.
+    recoverCrashedCalls(store, outbox, log);
+    outbox.start();
+    if (parts.telephony === undefined) {
+      calls = new CallService({
+        config, store, log, outbox, voices,
+        providers: new ProviderResolver(config, store),
+        ...(parts.vad !== undefined ? { vad: parts.vad } : {}),
+        ...(parts.realtime ? { realtime: parts.realtime } : {}),
+      });
+      await calls.start();
+    }
     api = await buildApp({
-      config, store, log, version: VERSION,
-      voices: parts.voices ?? localVoiceCatalog(),
-      telephony: parts.telephony ?? null,
+      config, store, log, version: VERSION, voices,
+      telephony: parts.telephony === undefined ? calls : parts.telephony,
       ...(parts.now ? { now: parts.now } : {}),
     });
     await api.listen({ host: config.api.host, port: config.api.port });
@@ -46,17 +72,22 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
     const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
     let closing: Promise<void> | undefined;
     const app = api;
+    const callService = calls;
     return {
-      config, store, api: app,
+      config, store, api: app, calls: callService, outbox,
       apiUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/api/v1`,
       createdApiKey: boot.apiKey,
       close: () => (closing ??= (async () => {
+        await callService?.close();
         await app.close();
+        await outbox.close();
         store.close();
       })()),
     };
   } catch (e) {
+    await calls?.close();
     await api?.close();
+    await outbox.close({ abort: true });
     store.close();
     throw e;
   }

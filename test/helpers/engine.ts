@@ -38,8 +38,10 @@ export async function startTestEngine(opts: { env?: Record<string, string>; part
   const config = loadConfig({
     DATA_DIR: dataDir, API_HOST: '127.0.0.1', API_PORT: '0', BOOTSTRAP_API_KEY: key, LOG_LEVEL: 'silent', ...opts.env,
   });
+  // API tests run without telephony unless they ask for it (parts.telephony undefined = real SIP).
   const parts: EngineParts = {
     voices: { listLocalVoices: async () => ({ available: true, voices: TEST_VOICES }) },
+    telephony: null,
     ...opts.parts,
   };
   const engine = await startEngine(config, pino({ level: 'silent' }), parts);

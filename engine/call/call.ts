@@ -1,0 +1,230 @@
+/**
+ * One Call per dialog. It composes the parts (SIP dialog, media session, conversation, recorder)
+ * and routes between them; it does not contain them. `end()` is idempotent: hang up, stop media,
+ * close the conversation, write the record, queue the report.
+ */
+import type { Logger } from 'pino';
+import type { Dialog, DialogEvent } from '../../sip/index.js';
+import type { MediaSession } from '../../media/index.js';
+import type { ControlCommand } from '../api/deps.js';
+import type { Clock, Timer } from './clock.js';
+import type { Conversation, ConversationEvent, EndReason } from './conversation.js';
+import type { CallRecorder } from './records.js';
+import { SilenceMonitor, silenceOptions, type SilenceAction } from './silence.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface CallInit {
+  readonly id: string;
+  readonly orgId: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly recorder: CallRecorder;
+  readonly media: MediaSession;
+  readonly assistant: Obj;
+  /** Hard limit; the assistant's max_duration_seconds, an assistant-request override, or the engine cap. */
+  readonly maxDurationSeconds: number;
+  /** Turns a transfer destination into the Refer-To URI, or null when there is no trunk for it. */
+  readonly referTarget: (destination: string) => string | null;
+  readonly onClosed: (call: Call) => void;
+}
+
+export class Call {
+  readonly id: string;
+  readonly orgId: string;
+  readonly #i: CallInit;
+  #dialog: Dialog | null = null;
+  #conversation: Conversation | null = null;
+  #silence: SilenceMonitor | null = null;
+  #maxTimer: Timer | null = null;
+  #ending: Promise<void> | null = null;
+  #answeredAt: number | null = null;
+  #speaking = false;
+  #transferring = false;
+
+  constructor(init: CallInit) {
+    this.#i = init;
+    this.id = init.id;
+    this.orgId = init.orgId;
+  }
+
+  get inProgress(): boolean {
+    return this.#dialog !== null && this.#ending === null;
+  }
+
+  get conversation(): Conversation | null {
+    return this.#conversation;
+  }
+
+  /** The conversation's events come here (set before the conversation starts). */
+  readonly onConversationEvent = (ev: ConversationEvent): void => {
+    switch (ev.type) {
+      case 'message':
+        this.#i.recorder.message(ev.index, ev.message);
+        break;
+      case 'turn-latency':
+        this.#i.recorder.latency(ev.latency);
+        this.#i.log.info({ latency: ev.latency }, 'turn');
+        break;
+      case 'agent-speaking':
+        this.#speaking = ev.speaking;
+        if (ev.speaking) this.#silence?.pause();
+        else this.#silence?.resume();
+        break;
+      case 'caller-speech':
+        if (ev.speaking) this.#silence?.callerActivity();
+        break;
+      case 'barge-in':
+        this.#i.log.debug({ phase: ev.phase, heardMs: ev.heardMs }, 'barge-in');
+        break;
+      case 'end-call':
+        void this.end(ev.reason, ev.detail ?? null);
+        break;
+      case 'transfer':
+        void this.transfer(ev.destination, null);
+        break;
+      case 'voicemail':
+        this.#i.log.info({ indicator: ev.indicator, left: ev.leftMessage }, 'voicemail detected');
+        break;
+      case 'provider-error':
+        this.#i.log.warn({ provider: ev.error.provider, code: ev.error.code, fatal: ev.fatal }, ev.error.message);
+        if (ev.fatal) void this.end('error', `${ev.error.provider}: ${ev.error.message}`);
+        break;
+    }
+  };
+
+  setConversation(c: Conversation): void {
+    this.#conversation = c;
+  }
+
+  /** The dialog is confirmed (ACK received / 200 received): the conversation starts now. */
+  async start(dialog: Dialog, greeting: string | null): Promise<void> {
+    this.#dialog = dialog;
+    this.#answeredAt = this.#i.clock.now();
+    dialog.onAny((ev) => this.#onDialog(ev));
+    void dialog.closed.then((reason) => {
+      if (reason === 'remote-bye') void this.end('user_hangup');
+      else if (reason !== 'local-bye') void this.end('error', `dialog closed: ${reason}`);
+    });
+    this.#i.recorder.inProgress();
+    const max = this.#i.maxDurationSeconds;
+    this.#maxTimer = this.#i.clock.after(max * 1000, () => void this.#onMaxDuration());
+    const sil = silenceOptions(this.#i.assistant);
+    if (sil) {
+      this.#silence = new SilenceMonitor(this.#i.clock, sil, (a) => void this.#onSilence(a));
+      this.#silence.callerActivity();
+    }
+    await this.#conversation?.greet(greeting);
+    // ACK -> greeting handed to the pacer (it leaves on the next 20 ms tick).
+    if (greeting) this.#i.recorder.timing('greeting_queued_ms', Math.round(this.#i.clock.now() - (this.#answeredAt ?? 0)));
+  }
+
+  async control(cmd: ControlCommand): Promise<void> {
+    const c = this.#conversation;
+    if (!c) return;
+    switch (cmd.type) {
+      case 'inject-context':
+        c.injectContext(cmd.content, cmd.trigger_response);
+        return;
+      case 'say':
+        // Barge-in is off for an utterance that ends the call (spec §7.2 PROPOSED).
+        if (cmd.end_after) {
+          void c.say(cmd.content, { interruptible: false }).then(() => this.end('control_end_call'));
+        } else void c.say(cmd.content, { interruptible: true });
+        return;
+      case 'end-call':
+        void this.end('control_end_call', null, cmd.message ?? null);
+        return;
+      case 'transfer':
+        void this.transfer(cmd.destination, cmd.message ?? null);
+        return;
+    }
+  }
+
+  /** Cold transfer by REFER (spec §8.5). On failure the assistant resumes with a context note. */
+  async transfer(destination: string, message: string | null): Promise<void> {
+    const dialog = this.#dialog;
+    if (!dialog || this.#transferring || this.#ending) return;
+    this.#transferring = true;
+    try {
+      if (message) await this.#conversation?.say(message, { interruptible: false });
+      const target = this.#i.referTarget(destination);
+      if (!target) throw new Error('no transfer trunk for this number');
+      const r = await dialog.refer(target, { timeoutMs: 20_000 });
+      if (r.accepted && r.status >= 200 && r.status < 300) {
+        this.#i.log.info({ destination, target, status: r.status }, 'transferred');
+        await this.end('transferred');
+        return;
+      }
+      throw new Error(`${r.status} ${r.reason}`);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.#i.log.warn({ destination, err: why }, 'transfer failed');
+      this.#conversation?.injectContext(`Transfer to ${destination} failed (${why}). Tell the caller and continue helping them.`, true);
+    } finally {
+      this.#transferring = false;
+    }
+  }
+
+  /** Ends the call once; `farewell` is spoken first when given. */
+  end(reason: EndReason, error: string | null = null, farewell: string | null = null): Promise<void> {
+    return (this.#ending ??= this.#end(reason, error, farewell));
+  }
+
+  async #end(reason: EndReason, error: string | null, farewell: string | null): Promise<void> {
+    this.#maxTimer?.cancel();
+    this.#silence?.close();
+    const dialog = this.#dialog;
+    if (farewell && dialog && reason !== 'user_hangup') {
+      await Promise.race([this.#conversation?.farewell(farewell), new Promise((r) => setTimeout(r, 15_000))]);
+    }
+    if (dialog && reason !== 'user_hangup' && reason !== 'transferred') await dialog.bye().catch(() => undefined);
+    await this.#conversation?.close().catch(() => undefined);
+    await this.#i.media.close().catch(() => undefined);
+    this.#i.onClosed(this);
+    this.#i.log.info({ reason, error }, 'call ended');
+    await this.#i.recorder.end(reason, error);
+  }
+
+  async #onMaxDuration(): Promise<void> {
+    const sc = isObj(this.#i.assistant.speech_config) ? this.#i.assistant.speech_config : {};
+    const msg = typeof sc.end_call_message === 'string' ? sc.end_call_message : null;
+    await this.end('max_duration', null, msg);
+  }
+
+  async #onSilence(a: SilenceAction): Promise<void> {
+    const c = this.#conversation;
+    if (!c || this.#ending) return;
+    if (a.type === 'check') {
+      if (a.message) await c.say(a.message, { interruptible: true });
+      else c.injectContext('The caller has been silent for a while. Briefly check whether they are still there.', true);
+      return;
+    }
+    const bye = a.message ?? "I haven't heard from you, so I'll end the call now. Goodbye!";
+    await this.end('silence_timeout', null, bye);
+  }
+
+  #onDialog(ev: DialogEvent): void {
+    switch (ev.type) {
+      case 'reinvite':
+      case 'update':
+        if (ev.media) {
+          const m = ev.media;
+          this.#i.media.setRemote({
+            address: m.remoteAddress, port: m.remotePort,
+            codec: { name: m.codec.name, payloadType: m.codec.payloadType, clockRate: m.codec.clockRate, ...(m.codec.channels ? { channels: m.codec.channels } : {}) },
+            ...(m.telephoneEvent ? { telephoneEventPt: m.telephoneEvent.payloadType } : {}),
+            direction: m.remoteDirection, localDirection: m.localDirection,
+          });
+        }
+        this.#i.log.info({ hold: ev.hold }, ev.type);
+        break;
+      case 'dtmf':
+        this.#i.media.injectDtmf(ev.digit, ev.durationMs);
+        break;
+      default:
+        break;
+    }
+  }
+}
