@@ -67,7 +67,7 @@ describe('requestAssistant against a real receiver', () => {
   });
 
   test('timeout → failed', async () => {
-    const r = await ask({ body: {}, delayMs: 3_000 }, { timeoutMs: 200 });
+    const r = await ask({ body: {}, delayMs: 30_000 }, { timeoutMs: 300 });
     assert.equal(r.type, 'failed');
     assert.equal(r.type === 'failed' && r.reason, 'timeout');
   });
@@ -94,7 +94,7 @@ describe('requestAssistant against a real receiver', () => {
 
   test('the caller hanging up aborts the wait', async () => {
     const ac = new AbortController();
-    const p = ask({ body: {}, delayMs: 3_000 }, { signal: ac.signal });
+    const p = ask({ body: {}, delayMs: 30_000 }, { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     const r = await p;
     assert.equal(r.type === 'failed' && r.reason, 'aborted');
