@@ -6,7 +6,7 @@ import { buildApp } from './api/app.js';
 import type { Telephony, VoiceCatalog } from './api/deps.js';
 import { localVoiceCatalog } from './voices.js';
 import { WebhookOutbox } from './webhooks/index.js';
-import { CallService, type RealtimeConversationFactory } from './call/service.js';
+import { CallService } from './call/service.js';
 import { ProviderResolver } from './call/providers.js';
 import { recoverCrashedCalls } from './call/records.js';
 import type { VadEngine } from '../media/index.js';
@@ -33,7 +33,6 @@ export interface EngineParts {
   readonly telephony?: Telephony | null;
   /** VAD for the media engine: undefined = Silero, null = none. */
   readonly vad?: VadEngine | null;
-  readonly realtime?: RealtimeConversationFactory;
   readonly now?: () => number;
 }
 
@@ -57,7 +56,6 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
         config, store, log, outbox, voices,
         providers: new ProviderResolver(config, store),
         ...(parts.vad !== undefined ? { vad: parts.vad } : {}),
-        ...(parts.realtime ? { realtime: parts.realtime } : {}),
       });
       await calls.start();
     }

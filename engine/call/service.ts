@@ -29,6 +29,7 @@ import { Call } from './call.js';
 import type { Conversation, EndReason, ToolRunner } from './conversation.js';
 import { GreetingCache } from './greetings.js';
 import { PipelineConversation } from './pipeline.js';
+import { RealtimeConversation } from './realtime.js';
 import { analysisLlm, ProviderResolver, ProviderSetupError, type CallProviders } from './providers.js';
 import { CallRecorder } from './records.js';
 import { CallRegistry } from './registry.js';
@@ -37,12 +38,6 @@ import { DEFAULT_TURN } from './turns.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A realtime conversation factory (xAI); plugged in by the composition root. */
-export type RealtimeConversationFactory = (o: {
-  assistant: Obj; providers: Extract<CallProviders, { kind: 'realtime' }>; media: MediaSession; clock: Clock; log: Logger;
-  tools: ToolRunner; codec: CallAudio; emit: Call['onConversationEvent'];
-}) => Conversation;
 
 export interface CallAudio { sttEncoding: SttEncoding; sampleRate: 8000 | 16000; ttsFormat: AudioFormat }
 
@@ -56,7 +51,6 @@ export interface CallServiceOptions {
   /** null: no VAD (tests); undefined: Silero from media/vad. */
   readonly vad?: VadEngine | null;
   readonly clock?: Clock;
-  readonly realtime?: RealtimeConversationFactory;
   /** Registration sync period (trunks created/deleted through the API). Default 5 s. */
   readonly trunkSyncMs?: number;
 }
@@ -376,8 +370,9 @@ export class CallService implements Telephony {
     const tools = this.#toolRunner(call);
     let conversation: Conversation;
     if (providers.kind === 'realtime') {
-      if (!this.#o.realtime) throw new ProviderSetupError('provider_unsupported', providers.provider, 'realtime conversations are not available');
-      conversation = this.#o.realtime({ assistant, providers, media, clock: this.#clock, log, tools, codec: audio, emit: call.onConversationEvent });
+      conversation = new RealtimeConversation({
+        assistant, provider: providers.realtime, media, clock: this.#clock, log, tools, format: audio.ttsFormat, emit: call.onConversationEvent,
+      });
     } else {
       const tts = isObj(assistant.tts_config) ? assistant.tts_config : {};
       const ttsOpts = {
