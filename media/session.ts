@@ -456,9 +456,14 @@ export class MediaSession {
     this.#ticks++;
     if (t.skipped > 0) { this.#c.skippedTicks += t.skipped; this.#c.lateWakeups++; }
     else if (t.now - t.deadline > 2) this.#c.lateWakeups++;
-    const caller = this.#receiveTick(t);
-    const agent = this.#sendTick(t);
-    if (this.#recorder && this.#codec) this.#record(caller, agent);
+    // After a late wake-up, the caller audio that piled up meanwhile is still drained frame by
+    // frame (the STT and VAD lose nothing), but only ONE packet is sent: no bursts towards the peer.
+    const frames = 1 + Math.min(t.skipped, 10);
+    for (let k = 0; k < frames; k++) {
+      const caller = this.#receiveTick(t);
+      const agent = k === frames - 1 ? this.#sendTick(t) : null;
+      if (this.#recorder && this.#codec) this.#record(caller, agent);
+    }
     this.#housekeeping(t);
   }
 

@@ -40,18 +40,26 @@ describe('G.722 and Opus over loopback, VAD wiring, DTMF between sessions', () =
     connect(a, b, { name: 'PCMU', payloadType: 0, clockRate: 8000 });
     const events: Extract<MediaEvent, { type: 'speech-start' | 'speech-end' }>[] = [];
     let firstAudioAt = -1;
+    let lastAudioEnd = -1;
     b.on((ev) => {
       if (ev.type === 'speech-start' || ev.type === 'speech-end') events.push(ev);
-      if (ev.type === 'audio' && firstAudioAt < 0 && ev.pcm.some((x) => Math.abs(x) > 1000)) firstAudioAt = ev.atMs;
+      if (ev.type === 'audio') {
+        // Boundaries in the caller timeline as received (loopback jitter on a loaded machine may stretch it).
+        const first = ev.pcm.findIndex((x) => Math.abs(x) > 1000);
+        if (first >= 0 && firstAudioAt < 0) firstAudioAt = ev.atMs + first / 8;
+        let last = ev.pcm.length - 1;
+        while (last >= 0 && Math.abs(ev.pcm[last]!) <= 1000) last--;
+        if (last >= 0) lastAudioEnd = ev.atMs + (last + 1) / 8;
+      }
     });
     a.play({ id: 'sil', format: 'pcm16', sampleRate: 8000, samples: new Int16Array(8000 * 0.5) });
     a.play({ id: 'burst', format: 'pcm16', sampleRate: 8000, samples: sine(300, 8000, 800, 10000) });
     await waitFor(b, 'speech-end', () => true, 8000);
     assert.deepEqual(events.map((e) => e.type), ['speech-start', 'speech-end']);
     const start = events[0]!.atMs, end = events[1]!.atMs;
-    // The burst starts at firstAudioAt in the caller timeline and lasts 800 ms (windows are 32 ms).
+    // Within a 32 ms VAD window (plus one for the hysteresis) of the burst's edges.
     assert.ok(Math.abs(start - firstAudioAt) <= 40, `start ${start} vs ${firstAudioAt}`);
-    assert.ok(Math.abs(end - (firstAudioAt + 800)) <= 70, `end ${end} vs ${firstAudioAt + 800}`);
+    assert.ok(Math.abs(end - lastAudioEnd) <= 70, `end ${end} vs ${lastAudioEnd}`);
     assert.ok(vad.rates.includes(8000));
     await Promise.all([a.close(), b.close()]);
   });
