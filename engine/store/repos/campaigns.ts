@@ -46,6 +46,27 @@ export interface LeadRecord {
   updated_at: string;
 }
 
+export type AttemptState = 'dialling' | 'live' | 'done' | 'void';
+
+/** One dial of a lead by the dialler (table campaign_attempts, migration 050). */
+export interface AttemptRecord {
+  id: string;
+  campaign_id: string;
+  lead_id: string;
+  org_id: string;
+  /** 1-based attempt number of the lead. */
+  attempt: number;
+  state: AttemptState;
+  call_id: string | null;
+  outcome: string | null;
+  /** The lead status the outcome led to (done attempts). */
+  lead_status: LeadStatus | null;
+  error: string | null;
+  started_at: string;
+  ended_at: string | null;
+  created_at: string;
+}
+
 const COUNTS = `(SELECT json_object(
     'total', count(*),
     'pending', sum(status = 'pending'), 'calling', sum(status = 'calling'), 'completed', sum(status = 'completed'),
@@ -164,6 +185,119 @@ export class CampaignsRepo {
   }
   deleteLead(campaignId: string, leadId: string): boolean {
     return this.#db.prepare('DELETE FROM campaign_leads WHERE campaign_id = ? AND id = ?').run(campaignId, leadId).changes > 0;
+  }
+
+  // Dialler (engine/campaigns). Times passed in come from the dialler's clock.
+  #attempt = (r: Row): AttemptRecord => ({
+    id: r.id as string,
+    campaign_id: r.campaign_id as string,
+    lead_id: r.lead_id as string,
+    org_id: r.org_id as string,
+    attempt: r.attempt as number,
+    state: r.state as AttemptState,
+    call_id: s(r.call_id),
+    outcome: s(r.outcome),
+    lead_status: s(r.lead_status) as LeadStatus | null,
+    error: s(r.error),
+    started_at: r.started_at as string,
+    ended_at: s(r.ended_at),
+    created_at: r.created_at as string,
+  });
+  statusOf(id: string): CampaignStatus | undefined {
+    return (this.#db.prepare('SELECT status FROM campaigns WHERE id = ?').get(id) as { status: CampaignStatus } | undefined)?.status;
+  }
+  /** Sets `last_error` (the dialler's reason for not dialling) when it changed. */
+  setLastError(id: string, lastError: string | null): void {
+    this.#db.prepare('UPDATE campaigns SET last_error = ?, updated_at = ? WHERE id = ? AND last_error IS NOT ?').run(lastError, now(), id, lastError);
+  }
+  /** Pending leads whose retry time has come (`next_attempt_at <= at`), oldest first. */
+  dueLeads(campaignId: string, at: string, limit: number): LeadRecord[] {
+    return (this.#db.prepare(`SELECT * FROM campaign_leads WHERE campaign_id = ? AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+      ORDER BY created_at, rowid LIMIT ?`).all(campaignId, at, limit) as Row[]).map(this.#lead);
+  }
+  /**
+   * Records an attempt BEFORE it is dialled, atomically: the campaign must still be `scheduled`
+   * and the lead still `pending` and due. The lead becomes `calling` with attempts + 1. Returns
+   * undefined when either changed meanwhile.
+   */
+  claimLead(campaignId: string, leadId: string, at: string): AttemptRecord | undefined {
+    return this.#db.transaction(() => {
+      const c = this.#db.prepare("SELECT org_id FROM campaigns WHERE id = ? AND status = 'scheduled'").get(campaignId) as { org_id: string } | undefined;
+      if (!c) return undefined;
+      const t = now();
+      const changed = this.#db.prepare(`UPDATE campaign_leads SET status = 'calling', attempts = attempts + 1, last_attempt_at = ?, call_id = NULL, updated_at = ?
+        WHERE id = ? AND campaign_id = ? AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`).run(at, t, leadId, campaignId, at).changes;
+      if (!changed) return undefined;
+      const { attempts } = this.#db.prepare('SELECT attempts FROM campaign_leads WHERE id = ?').get(leadId) as { attempts: number };
+      const id = uuid();
+      this.#db.prepare(`INSERT INTO campaign_attempts (id, campaign_id, lead_id, org_id, attempt, state, started_at, created_at)
+        VALUES (?, ?, ?, ?, ?, 'dialling', ?, ?)`).run(id, campaignId, leadId, c.org_id, attempts, at, t);
+      return this.attempt(id);
+    })();
+  }
+  attempt(id: string): AttemptRecord | undefined {
+    const r = this.#db.prepare('SELECT * FROM campaign_attempts WHERE id = ?').get(id) as Row | undefined;
+    return r && this.#attempt(r);
+  }
+  /** Every attempt of a campaign (void ones included), in dial order. */
+  attempts(campaignId: string): AttemptRecord[] {
+    return (this.#db.prepare('SELECT * FROM campaign_attempts WHERE campaign_id = ? ORDER BY started_at, rowid').all(campaignId) as Row[]).map(this.#attempt);
+  }
+  /** Attempts still `dialling` or `live`, of every campaign. */
+  openAttempts(): AttemptRecord[] {
+    return (this.#db.prepare("SELECT * FROM campaign_attempts WHERE state IN ('dialling', 'live') ORDER BY started_at, rowid").all() as Row[]).map(this.#attempt);
+  }
+  /** The call id is known: the attempt is live and the lead points at its call. */
+  attemptPlaced(attemptId: string, callId: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE campaign_attempts SET state = 'live', call_id = ? WHERE id = ?").run(callId, attemptId);
+      this.#db.prepare('UPDATE campaign_leads SET call_id = ?, updated_at = ? WHERE id = (SELECT lead_id FROM campaign_attempts WHERE id = ?)').run(callId, now(), attemptId);
+    })();
+  }
+  /**
+   * The attempt never reached the telephony layer: it is voided and the lead gets it back
+   * (`pending`, attempts - 1, next try at `retryAt`; the previous last_attempt_at is lost).
+   */
+  voidAttempt(attemptId: string, error: string, at: string, retryAt: string): void {
+    this.#db.transaction(() => {
+      const a = this.attempt(attemptId);
+      if (!a || (a.state !== 'dialling' && a.state !== 'live')) return;
+      this.#db.prepare("UPDATE campaign_attempts SET state = 'void', error = ?, ended_at = ? WHERE id = ?").run(error, at, attemptId);
+      this.#db.prepare(`UPDATE campaign_leads SET status = 'pending', attempts = max(attempts - 1, 0), call_id = NULL, next_attempt_at = ?,
+        last_attempt_at = CASE WHEN attempts - 1 <= 0 THEN NULL ELSE last_attempt_at END, updated_at = ? WHERE id = ? AND status = 'calling'`)
+        .run(retryAt, now(), a.lead_id);
+    })();
+  }
+  /** The attempt's outcome is known: attempt done, lead moved to `leadStatus`. */
+  finishAttempt(attemptId: string, r: { outcome: string; leadStatus: LeadStatus; nextAttemptAt: string | null; error: string | null; at: string }): void {
+    this.#db.transaction(() => {
+      const a = this.attempt(attemptId);
+      if (!a || (a.state !== 'dialling' && a.state !== 'live')) return;
+      this.#db.prepare("UPDATE campaign_attempts SET state = 'done', outcome = ?, lead_status = ?, error = ?, ended_at = ? WHERE id = ?")
+        .run(r.outcome, r.leadStatus, r.error, r.at, attemptId);
+      this.#db.prepare("UPDATE campaign_leads SET status = ?, last_outcome = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'calling'")
+        .run(r.leadStatus, r.outcome, r.nextAttemptAt, now(), a.lead_id);
+    })();
+  }
+  /** A call of this lead that no attempt has claimed (what a crash between placing and recording the call id leaves). */
+  unclaimedCallOfLead(leadId: string): string | undefined {
+    const r = this.#db.prepare(`SELECT id FROM calls WHERE lead_id = ? AND id NOT IN (SELECT call_id FROM campaign_attempts WHERE lead_id = ? AND call_id IS NOT NULL)
+      ORDER BY created_at DESC, rowid DESC LIMIT 1`).get(leadId, leadId) as { id: string } | undefined;
+    return r?.id;
+  }
+  /** Open attempts per campaign (with the campaign's organization): what the concurrency limits count. */
+  liveCounts(): { campaign_id: string; org_id: string; live: number }[] {
+    return this.#db.prepare("SELECT campaign_id, org_id, count(*) AS live FROM campaign_attempts WHERE state IN ('dialling', 'live') GROUP BY campaign_id, org_id")
+      .all() as { campaign_id: string; org_id: string; live: number }[];
+  }
+  /**
+   * The engine's `scheduled -> completed`: only when the campaign has leads and none is
+   * `pending` or `calling` (atomic check and set). Returns whether it completed now.
+   */
+  completeIfDone(campaignId: string): boolean {
+    return this.#db.prepare(`UPDATE campaigns SET status = 'completed', last_error = NULL, updated_at = ? WHERE id = ? AND status = 'scheduled'
+      AND EXISTS (SELECT 1 FROM campaign_leads WHERE campaign_id = campaigns.id)
+      AND NOT EXISTS (SELECT 1 FROM campaign_leads WHERE campaign_id = campaigns.id AND status IN ('pending', 'calling'))`).run(now(), campaignId).changes > 0;
   }
   /** Runs fn in one SQLite transaction (bulk lead insert with a campaign). */
   tx<T>(fn: () => T): T {
