@@ -9,6 +9,7 @@ import { WebhookOutbox } from './webhooks/index.js';
 import { CallService } from './call/service.js';
 import { ProviderResolver } from './call/providers.js';
 import { recoverCrashedCalls } from './call/records.js';
+import { EngineMetrics } from './metrics.js';
 import type { VadEngine } from '../media/index.js';
 
 export const VERSION = '0.1.0';
@@ -44,6 +45,7 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
   const store = Store.open({ dataDir: config.dataDir, masterKey: config.masterKey });
   let api: FastifyInstance | undefined;
   let calls: CallService | null = null;
+  const metrics = new EngineMetrics();
   const outbox = new WebhookOutbox({ repo: store.outbox, allowHttp: config.webhooks.allowHttp, log: log.child({ part: 'webhooks' }) });
   try {
     const boot = store.bootstrap(config.bootstrapApiKey);
@@ -54,14 +56,14 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
     if (parts.telephony === undefined) {
       calls = new CallService({
         config, store, log, outbox, voices,
-        providers: new ProviderResolver(config, store),
+        providers: new ProviderResolver(config, store), metrics,
         ...(parts.vad !== undefined ? { vad: parts.vad } : {}),
       });
       await calls.start();
     }
     api = await buildApp({
       config, store, log, version: VERSION, voices,
-      telephony: parts.telephony === undefined ? calls : parts.telephony,
+      telephony: parts.telephony === undefined ? calls : parts.telephony, metrics,
       ...(parts.now ? { now: parts.now } : {}),
     });
     await api.listen({ host: config.api.host, port: config.api.port });
@@ -79,6 +81,7 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
         await callService?.close();
         await app.close();
         await outbox.close();
+        metrics.close();
         store.close();
       })()),
     };
@@ -86,6 +89,7 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
     await calls?.close();
     await api?.close();
     await outbox.close({ abort: true });
+    metrics.close();
     store.close();
     throw e;
   }

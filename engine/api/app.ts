@@ -44,7 +44,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   // Response schemas document the API; bodies are serialised as they are (no silent field stripping).
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setSerializerCompiler(() => (data) => (typeof data === 'string' ? data : JSON.stringify(data)));
   app.decorateRequest('auth', null);
   // JSON only (spec §2.2): anything else is a 415.
   app.removeContentTypeParser('text/plain');
@@ -83,5 +83,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (v1) => registerRoutes(v1, deps), { prefix: '/api/v1' });
+
+  // Prometheus text format. Open when the API listens on loopback or METRICS_PUBLIC is set; else an API key is needed.
+  const metrics = deps.metrics;
+  if (metrics) {
+    const loopback = /^(127\.|::1$|localhost$)/.test(deps.config.api.host);
+    app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+      if (!loopback && !deps.config.api.publicMetrics) authenticate(deps.store, req);
+      const body = await metrics.registry.metrics();
+      return reply.header('content-type', metrics.registry.contentType).send(body);
+    });
+  }
   return app;
 }

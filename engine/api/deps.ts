@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../../config/index.js';
 import type { Store } from '../store/index.js';
+import type { EngineMetrics } from '../metrics.js';
 
 /** A voice the local TTS can speak (spec §4.16). */
 export interface LocalVoice {
@@ -43,6 +44,8 @@ export interface ApiDeps {
   readonly voices: VoiceCatalog;
   readonly telephony: Telephony | null;
   readonly version: string;
+  /** Prometheus registry served at /metrics (absent: no /metrics route). */
+  readonly metrics?: EngineMetrics;
   /** Clock for rate limits (tests may replace it). */
   readonly now?: () => number;
 }

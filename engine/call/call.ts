@@ -11,6 +11,7 @@ import type { Clock, Timer } from './clock.js';
 import type { Conversation, ConversationEvent, EndReason } from './conversation.js';
 import type { CallRecorder } from './records.js';
 import { SilenceMonitor, silenceOptions, type SilenceAction } from './silence.js';
+import type { EngineMetrics } from '../metrics.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -28,6 +29,7 @@ export interface CallInit {
   /** Turns a transfer destination into the Refer-To URI, or null when there is no trunk for it. */
   readonly referTarget: (destination: string) => string | null;
   readonly onClosed: (call: Call) => void;
+  readonly metrics?: EngineMetrics;
 }
 
 export class Call {
@@ -53,6 +55,10 @@ export class Call {
     return this.#dialog !== null && this.#ending === null;
   }
 
+  get media(): MediaSession {
+    return this.#i.media;
+  }
+
   get conversation(): Conversation | null {
     return this.#conversation;
   }
@@ -65,6 +71,7 @@ export class Call {
         break;
       case 'turn-latency':
         this.#i.recorder.latency(ev.latency);
+        this.#i.metrics?.turn(ev.latency);
         this.#i.log.info({ latency: ev.latency }, 'turn');
         break;
       case 'agent-speaking':
@@ -77,6 +84,7 @@ export class Call {
         break;
       case 'barge-in':
         this.#i.log.debug({ phase: ev.phase, heardMs: ev.heardMs }, 'barge-in');
+        this.#i.metrics?.bargeIn.inc({ phase: ev.phase });
         break;
       case 'end-call':
         void this.end(ev.reason, ev.detail ?? null);

@@ -14,6 +14,7 @@ import { analyze, summarize } from '../analysis/index.js';
 import type { CallMessage, EndReason, TurnLatency } from './conversation.js';
 import type { ByokUse } from './providers.js';
 import type { LlmProvider } from '../providers/llm.js';
+import type { EngineMetrics } from '../metrics.js';
 
 type Obj = Record<string, unknown>;
 
@@ -26,6 +27,7 @@ export interface RecorderInit {
   context: CallContext;
   /** Analysis LLM (null: summary and analysis are skipped and the report says so). */
   analysisLlm: () => { llm: LlmProvider; model: string } | null;
+  metrics?: EngineMetrics;
 }
 
 /** Reasons that make an answered call REST `failed` / webhook `ended-with-error`. */
@@ -117,6 +119,7 @@ export class CallRecorder {
       status, end_reason: reason, error, ended_at: endedAt, duration_seconds: duration, messages: this.#messages,
     });
     if (!rec) return undefined;
+    this.#i.metrics?.callsEnded.inc({ end_reason: reason, direction: rec.direction ?? 'inbound' });
     if (this.#startedAt) {
       store.usage.insert(rec.org_id, {
         call_id: callId, duration_sec: duration, byok_stt: this.#byok.stt, byok_llm: this.#byok.llm, byok_tts: this.#byok.tts,

@@ -35,6 +35,7 @@ import { CallRecorder } from './records.js';
 import { CallRegistry } from './registry.js';
 import { DEFAULT_BARGE_IN } from './bargein.js';
 import { DEFAULT_TURN } from './turns.js';
+import type { EngineMetrics } from '../metrics.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,6 +52,7 @@ export interface CallServiceOptions {
   /** null: no VAD (tests); undefined: Silero from media/vad. */
   readonly vad?: VadEngine | null;
   readonly clock?: Clock;
+  readonly metrics?: EngineMetrics;
   /** Registration sync period (trunks created/deleted through the API). Default 5 s. */
   readonly trunkSyncMs?: number;
 }
@@ -94,6 +96,7 @@ export class CallService implements Telephony {
   #sip: SipStack | null = null;
   #media: MediaEngine | null = null;
   #draining = false;
+  #vad: VadEngine | null = null;
   #syncTimer: ReturnType<typeof setInterval> | null = null;
   #closing: Promise<void> | null = null;
 
@@ -119,6 +122,7 @@ export class CallService implements Telephony {
       const { createSileroVad } = await import('../../media/vad/index.js');
       vad = await createSileroVad();
     } else if (this.#o.vad) vad = this.#o.vad;
+    this.#vad = vad ?? null;
     this.#media = new MediaEngine();
     await this.#media.start({
       portMin: config.rtp.portMin, portMax: config.rtp.portMax, bindAddress: config.sip.host,
@@ -135,9 +139,24 @@ export class CallService implements Telephony {
         if (inc.state === 'pending' || inc.state === 'early') inc.reject(500);
       }),
       logger: { info: (o, m) => sipLog.info(o, m), warn: (o, m) => sipLog.warn(o, m) },
-      ...(config.sip.trace ? { trace: (e) => sipLog.info({ dir: e.direction, remote: e.remote, callId: e.callId, msg: e.raw }, e.summary) } : {}),
+      ...(config.sip.trace || this.#o.metrics ? {
+        trace: (e) => {
+          this.#o.metrics?.sip(e.direction, e.summary);
+          if (config.sip.trace) sipLog.info({ dir: e.direction, remote: e.remote, callId: e.callId, msg: e.raw }, e.summary);
+        },
+      } : {}),
     });
     await this.#sip.start();
+    this.#o.metrics?.setSources({
+      liveCalls: () => this.#registry.size,
+      rtp: () => this.#registry.all().map((c) => c.media.getStats()),
+      pacer: () => this.#media?.stats().clock ?? { ticks: 0, lateWakeups: 0, skippedTicks: 0, maxLateMs: 0 },
+      vad: () => {
+        const v = this.#vad as (VadEngine & { stats?: () => { windows: number; batches: number; droppedWindows: number } }) | null;
+        return v?.stats?.() ?? { windows: 0, batches: 0, droppedWindows: 0 };
+      },
+      registrations: () => this.#o.store.trunks.listAllActive().filter((t) => t.register).map((t) => ({ trunkId: t.id, name: t.name, status: t.registration_status })),
+    });
     this.#syncRegistrations();
     this.#syncTimer = setInterval(() => this.#syncRegistrations(), this.#o.trunkSyncMs ?? 5000);
     this.#syncTimer.unref();
@@ -215,6 +234,7 @@ export class CallService implements Telephony {
     const recorder = new CallRecorder({
       store, outbox: this.#o.outbox, log, orgId: org.id, callId: id, context,
       analysisLlm: () => analysisLlm(this.#o.providers, org.id, context.assistant),
+      ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
     });
     const cancelled = new AbortController();
     inc.on('cancelled', () => cancelled.abort());
@@ -350,6 +370,7 @@ export class CallService implements Telephony {
       id: o.id, orgId: o.orgId, log: o.log, clock: this.#clock, recorder: o.recorder, media: o.media, assistant: o.assistant,
       maxDurationSeconds: o.maxDurationSeconds,
       referTarget: (dest) => this.#referTarget(o.orgId, o.number, dest),
+      ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
       onClosed: (c) => this.#registry.remove(c),
     });
     this.#registry.add(call);
@@ -466,6 +487,7 @@ export class CallService implements Telephony {
     const recorder = new CallRecorder({
       store, outbox: this.#o.outbox, log, orgId, callId: id, context,
       analysisLlm: () => analysisLlm(this.#o.providers, orgId, context.assistant),
+      ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
     });
     recorder.setAssistant(context.assistant, plan.assistantId);
     recorder.setByok(providers.byok);
