@@ -11,6 +11,7 @@ import { ProviderResolver } from './call/providers.js';
 import { recoverCrashedCalls } from './call/records.js';
 import { EngineMetrics } from './metrics.js';
 import type { VadEngine } from '../media/index.js';
+import { Dialer, type DialerOptions } from './campaigns/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -25,6 +26,8 @@ export interface RunningEngine {
   /** The telephony runtime (null when started without telephony). */
   readonly calls: CallService | null;
   readonly outbox: WebhookOutbox;
+  /** The campaign dialler (null without telephony). */
+  readonly dialer: Dialer | null;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,8 @@ export interface EngineParts {
   /** VAD for the media engine: undefined = Silero, null = none. */
   readonly vad?: VadEngine | null;
   readonly now?: () => number;
+  /** Dialler settings (limits, retry policy, loop period); defaults in engine/campaigns. */
+  readonly dialer?: Partial<Omit<DialerOptions, 'store' | 'telephony' | 'log'>>;
 }
 
 /**
@@ -45,6 +50,7 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
   const store = Store.open({ dataDir: config.dataDir, masterKey: config.masterKey });
   let api: FastifyInstance | undefined;
   let calls: CallService | null = null;
+  let dialer: Dialer | null = null;
   const metrics = new EngineMetrics();
   const outbox = new WebhookOutbox({ repo: store.outbox, allowHttp: config.webhooks.allowHttp, log: log.child({ part: 'webhooks' }) });
   try {
@@ -69,15 +75,22 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
     await api.listen({ host: config.api.host, port: config.api.port });
     const addr = api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.api.port;
+    const telephony = parts.telephony === undefined ? calls : parts.telephony;
+    if (telephony) {
+      dialer = new Dialer({ ...parts.dialer, store, telephony, log: log.child({ part: 'dialer' }) });
+      await dialer.start();
+    }
+    const campaignDialer = dialer;
     const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
     let closing: Promise<void> | undefined;
     const app = api;
     const callService = calls;
     return {
-      config, store, api: app, calls: callService, outbox,
+      config, store, api: app, calls: callService, outbox, dialer: campaignDialer,
       apiUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/api/v1`,
       createdApiKey: boot.apiKey,
       close: () => (closing ??= (async () => {
+        await campaignDialer?.close();
         await callService?.close();
         await app.close();
         await outbox.close();
@@ -86,6 +99,7 @@ export async function startEngine(config: EngineConfig, log: Logger, parts: Engi
       })()),
     };
   } catch (e) {
+    await dialer?.close();
     await calls?.close();
     await api?.close();
     await outbox.close({ abort: true });
