@@ -64,6 +64,7 @@ export class MediaClock {
   readonly #time: TimeSource;
   readonly #spinMs: number;
   readonly #lateMs: number;
+  #send = new Set<TickListener>();
   #listeners = new Set<TickListener>();
   #timer: unknown = null;
   #running = false;
@@ -101,13 +102,19 @@ export class MediaClock {
     this.#timer = null;
   }
 
-  /** Adds a tick listener; returns a function that removes it. */
-  add(listener: TickListener): () => void {
-    this.#listeners.add(listener);
-    return () => { this.#listeners.delete(listener); };
+  /**
+   * Adds a tick listener; returns a function that removes it. `send` listeners run first, all of
+   * them, right on the deadline (they should only build and send their packet); `work` listeners
+   * (receive, decode, events, VAD) run after every session has sent, so their cost never delays
+   * another session's packet.
+   */
+  add(listener: TickListener, phase: 'send' | 'work' = 'work'): () => void {
+    const set = phase === 'send' ? this.#send : this.#listeners;
+    set.add(listener);
+    return () => { set.delete(listener); };
   }
 
-  get listenerCount(): number { return this.#listeners.size; }
+  get listenerCount(): number { return this.#listeners.size + this.#send.size; }
 
   stats(): ClockStats {
     return { ticks: this.#ticks, lateWakeups: this.#late, skippedTicks: this.#skipped, maxLateMs: this.#maxLate, listenerErrors: this.#errors };
@@ -145,6 +152,9 @@ export class MediaClock {
     if (lateBy > this.#maxLate) this.#maxLate = lateBy;
     const tick: ClockTick = { index: this.#index, deadline, now, skipped };
     this.#ticks++;
+    for (const l of this.#send) {
+      try { l(tick); } catch { this.#errors++; }
+    }
     for (const l of this.#listeners) {
       try { l(tick); } catch { this.#errors++; }
     }

@@ -21,7 +21,7 @@ import { buildRtp, isRtcpPacket, parseRtp, RtpReceiveStats } from './rtp/packet.
 import { buildBye, buildReceiverReport, buildSdes, buildSenderReport, ntpMiddle, ntpNow, parseRtcp } from './rtp/rtcp.js';
 import type { ReportBlock } from './rtp/rtcp.js';
 import type {
-  ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaStats, PlayItem, RemoteDescription,
+  ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaStats, PlayedItem, PlayItem, RemoteDescription,
   RemoteReport, VadConfig,
 } from './types.js';
 import type { VadEngine, VadEvent, VadStream } from './vad/types.js';
@@ -159,6 +159,8 @@ export class MediaSession {
   #recorder: WavWriter | null = null;
 
   #ticks = 0;
+  #agentFrame: Int16Array | null = null;
+  #finished: PlayedItem[] = [];
 
   constructor(deps: SessionDeps) {
     this.#d = deps;
@@ -181,7 +183,9 @@ export class MediaSession {
     const onErr = (err: Error): void => this.#emit({ type: 'error', code: (err as NodeJS.ErrnoException).code ?? 'SOCKET', message: err.message });
     this.#d.rtpSocket.on('error', onErr);
     this.#d.rtcpSocket.on('error', onErr);
-    this.#removeTick = this.#d.clock.add((t) => this.#onTick(t));
+    const offSend = this.#d.clock.add((t) => this.#onSendTick(t), 'send');
+    const offWork = this.#d.clock.add((t) => this.#onTick(t), 'work');
+    this.#removeTick = () => { offSend(); offWork(); };
   }
 
   get closed(): boolean { return this.#closed; }
@@ -451,6 +455,12 @@ export class MediaSession {
 
   // ---------------------------------------------------------------- tick
 
+  /** Send phase: build and send this tick's packet; events are emitted in the work phase. */
+  #onSendTick(t: ClockTick): void {
+    if (this.#closed) return;
+    this.#agentFrame = this.#sendTick(t);
+  }
+
   #onTick(t: ClockTick): void {
     if (this.#closed) return;
     this.#ticks++;
@@ -461,9 +471,12 @@ export class MediaSession {
     const frames = 1 + Math.min(t.skipped, 10);
     for (let k = 0; k < frames; k++) {
       const caller = this.#receiveTick(t);
-      const agent = k === frames - 1 ? this.#sendTick(t) : null;
+      const agent = k === frames - 1 ? this.#agentFrame : null;
       if (this.#recorder && this.#codec) this.#record(caller, agent);
     }
+    this.#agentFrame = null;
+    for (const done of this.#finished) this.#emit({ type: 'played', id: done.id, playedMs: done.playedMs });
+    this.#finished = [];
     this.#housekeeping(t);
   }
 
@@ -552,7 +565,7 @@ export class MediaSession {
     }
     this.#sendRtp(remote.codec.payloadType, this.#marker, ts, payload, dest);
     this.#marker = false;
-    for (const done of f.finished) this.#emit({ type: 'played', id: done.id, playedMs: done.playedMs });
+    if (f.finished.length) this.#finished.push(...f.finished);
     return pcm;
   }
 
