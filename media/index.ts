@@ -8,8 +8,8 @@ export type {
 } from './types.js';
 export { MediaError } from './errors.js';
 export type { MediaErrorCode } from './errors.js';
-export { CODEC_CAPABILITIES, AUDIO_CODEC_NAMES, normalizeCodecName, pcmRateOf } from './codecs/capabilities.js';
-export type { AudioCodecName, CodecCapability } from './codecs/capabilities.js';
+export { CODEC_CAPABILITIES, AUDIO_CODEC_NAMES, normalizeCodecName, pcmRateOf, chooseCodec } from './codecs/capabilities.js';
+export type { AudioCodecName, CodecCapability, CodecChoice, OfferedFormat } from './codecs/capabilities.js';
 export { createCodec, opusPacketSamples } from './codecs/index.js';
 export type { AudioCodec } from './codecs/index.js';
 export { ulawEncode, ulawDecode, alawEncode, alawDecode, ulawToAlaw, alawToUlaw } from './codecs/g711.js';

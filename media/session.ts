@@ -512,7 +512,7 @@ export class MediaSession {
       const atMs = this.#callerMs;
       this.#callerMs += 20;
       this.#emit({ type: 'audio', codec: codec.name, sampleRate: codec.pcmRate, encoded: f.encoded, pcm: f.pcm, atMs, concealed: f.concealed });
-      this.#vad?.push(f.pcm);
+      this.#vad?.push(f.pcm.slice()); // the detector may read it later (async inference)
       return f.pcm;
     }
     if (receiving && this.#receivedAudio && this.#vad) {

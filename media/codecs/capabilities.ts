@@ -37,3 +37,47 @@ export function normalizeCodecName(name: string): AudioCodecName | null {
 export function pcmRateOf(codec: AudioCodecName): 8000 | 16000 {
   return codec === 'PCMU' || codec === 'PCMA' ? 8000 : 16000;
 }
+
+/** One payload format of a remote SDP media section (from a=rtpmap / static payload types). */
+export interface OfferedFormat {
+  readonly payloadType: number;
+  readonly name: string;
+  readonly clockRate: number;
+  readonly channels?: number;
+}
+
+export interface CodecChoice {
+  /** The audio codec to use, with the REMOTE's payload type. */
+  readonly codec: { readonly name: AudioCodecName; readonly payloadType: number; readonly clockRate: number; readonly channels: number };
+  /** telephone-event at the chosen codec's RTP clock rate, if offered. */
+  readonly telephoneEventPt?: number;
+  /** The remote offered CN (PT 13 or by name) at 8000 Hz. */
+  readonly comfortNoise: boolean;
+}
+
+/**
+ * Picks the codec for an answer: the first of OUR preferences (`prefer`, default PCMU, PCMA, G722,
+ * opus) that the remote offers, matched by name (case-insensitive), clock rate and channels
+ * (opus must be opus/48000/2). Pass `prefer: 'remote'` to honour the offer's order instead.
+ * Returns null when nothing matches (answer 488).
+ */
+export function chooseCodec(offer: readonly OfferedFormat[], prefer: readonly AudioCodecName[] | 'remote' = AUDIO_CODEC_NAMES): CodecChoice | null {
+  const audio = offer.filter((f) => {
+    const n = normalizeCodecName(f.name);
+    if (!n) return false;
+    const cap = CODEC_CAPABILITIES.find((c) => c.name === n)!;
+    return f.clockRate === cap.clockRate && (f.channels ?? 1) === cap.channels;
+  });
+  let pick: OfferedFormat | undefined;
+  if (prefer === 'remote') pick = audio[0];
+  else for (const want of prefer) { pick = audio.find((f) => normalizeCodecName(f.name) === want); if (pick) break; }
+  if (!pick) return null;
+  const name = normalizeCodecName(pick.name)!;
+  const te = offer.find((f) => f.name.toLowerCase() === 'telephone-event' && f.clockRate === pick!.clockRate);
+  const cn = offer.some((f) => (f.name.toUpperCase() === 'CN' && f.clockRate === 8000) || f.payloadType === 13);
+  return {
+    codec: { name, payloadType: pick.payloadType, clockRate: pick.clockRate, channels: pick.channels ?? 1 },
+    ...(te ? { telephoneEventPt: te.payloadType } : {}),
+    comfortNoise: cn,
+  };
+}
