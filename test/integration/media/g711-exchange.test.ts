@@ -10,7 +10,7 @@ describe('two MediaSessions over loopback UDP, G.711', () => {
   after(async () => { await engine.close(); assert.equal(engine.stats().portsInUse, 0); });
 
   for (const codec of [{ name: 'PCMU', payloadType: 0, clockRate: 8000 }, { name: 'PCMA', payloadType: 8, clockRate: 8000 }]) {
-    test(`${codec.name}: a 1 s tone arrives with G.711 quality, played event reports it all`, async () => {
+    test(`${codec.name}: a 1 s tone arrives with G.711 quality, played event reports it all`, async (t) => {
       const a = await engine.createSession({ id: 'a' });
       const b = await engine.createSession({ id: 'b' });
       connect(a, b, codec);
@@ -24,6 +24,7 @@ describe('two MediaSessions over loopback UDP, G.711', () => {
       const got = loudPart(concat(rx.pcm), 1000, 80);
       assert.ok(got.length > 6000, `received ${got.length} loud samples`);
       const snr = toneSnrDb(got, 440, 8000);
+      t.diagnostic(`${codec.name} tone SNR ${snr.toFixed(1)} dB`);
       assert.ok(snr > 30, `SNR ${snr.toFixed(1)} dB`);
       assert.equal(b.getStats().packetsIn, a.getStats().packetsOut);
       assert.equal(rx.concealed, 0);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWav } from '../../../media/index.js';
 import type { MediaEngine } from '../../../media/index.js';
+import { createSileroVad } from '../../../media/vad/index.js';
 import { EnergyVadEngine } from '../../fixtures/media/energy-vad.js';
 import { bestCorrelation, collectAudio, concat, connect, delay, startEngine, waitFor } from '../../fixtures/media/helpers.js';
 
@@ -16,11 +17,13 @@ function run(cmd: string, args: string[]): void {
 
 describe('espeak-ng speech through G.722 and PCMU sessions, VAD boundaries', () => {
   let engine: MediaEngine;
+  let silero: MediaEngine;
   let dir: string;
   let speech16: Int16Array;
   let speech8: Int16Array;
   before(async () => {
     engine = await startEngine({ vad: new EnergyVadEngine(), vadConfig: { minSilenceMs: 500, minSpeechMs: 100 } });
+    silero = await startEngine({ vad: await createSileroVad(), vadConfig: { minSilenceMs: 500, minSpeechMs: 100 } });
     dir = mkdtempSync(join(tmpdir(), 'speech-'));
     run('espeak-ng', ['-v', 'en', '-s', '160', '-w', join(dir, 'raw.wav'), 'Hello, thank you for calling. How can I help you today?']);
     run('sox', [join(dir, 'raw.wav'), '-r', '16000', '-c', '1', '-b', '16', join(dir, 's16.wav')]);
@@ -28,12 +31,13 @@ describe('espeak-ng speech through G.722 and PCMU sessions, VAD boundaries', () 
     speech16 = parseWav(readFileSync(join(dir, 's16.wav'))).channels[0]!;
     speech8 = parseWav(readFileSync(join(dir, 's8.wav'))).channels[0]!;
   });
-  after(async () => { await engine.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => { await engine.close(); await silero.close(); rmSync(dir, { recursive: true, force: true }); });
 
-  for (const [name, pt, rate] of [['G722', 9, 16000], ['PCMU', 0, 8000]] as const) {
-    test(`${name}: received speech correlates with what was sent; speech-start/end bracket it`, async () => {
-      const a = await engine.createSession();
-      const b = await engine.createSession();
+  for (const [name, pt, rate, detector] of [['G722', 9, 16000, 'energy'], ['PCMU', 0, 8000, 'energy'], ['PCMU', 0, 8000, 'silero'], ['G722', 9, 16000, 'silero']] as const) {
+    test(`${name} + ${detector} VAD: received speech correlates with what was sent; speech-start/end bracket it`, async (t) => {
+      const e = detector === 'silero' ? silero : engine;
+      const a = await e.createSession();
+      const b = await e.createSession();
       connect(a, b, { name, payloadType: pt, clockRate: 8000 });
       const rx = collectAudio(b);
       const vad: { type: string; atMs: number }[] = [];
@@ -64,8 +68,9 @@ describe('espeak-ng speech through G.722 and PCMU sessions, VAD boundaries', () 
       const starts = vad.filter((v) => v.type === 'speech-start');
       const ends = vad.filter((v) => v.type === 'speech-end');
       assert.ok(starts.length >= 1 && ends.length === starts.length, JSON.stringify(vad));
-      assert.ok(Math.abs(starts[0]!.atMs - onsetMs) <= 100, `speech-start ${starts[0]!.atMs} vs onset ${onsetMs}`);
-      assert.ok(Math.abs(ends.at(-1)!.atMs - endMs) <= 150, `speech-end ${ends.at(-1)!.atMs} vs end ${endMs}`);
+      t.diagnostic(`correlation ${c.corr.toFixed(3)}; onset ${onsetMs} ms, speech-start ${starts[0]!.atMs}; end ${endMs}, speech-end ${ends.at(-1)!.atMs}`);
+      assert.ok(Math.abs(starts[0]!.atMs - onsetMs) <= 150, `speech-start ${starts[0]!.atMs} vs onset ${onsetMs}`);
+      assert.ok(Math.abs(ends.at(-1)!.atMs - endMs) <= 250, `speech-end ${ends.at(-1)!.atMs} vs end ${endMs}`);
       await Promise.all([a.close(), b.close()]);
     });
   }
