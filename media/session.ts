@@ -115,6 +115,7 @@ export class MediaSession {
   #started = false;
   #closed = false;
   #closing: Promise<void> | null = null;
+  #closedEmitted = false;
   #removeTick: (() => void) | null = null;
 
   #remote: RemoteDescription | null = null;
@@ -212,7 +213,7 @@ export class MediaSession {
           yield ev;
           if (ev.type === 'closed') return;
         }
-        if (signal?.aborted || this.#closed) return;
+        if (signal?.aborted || this.#closedEmitted) return;
         await new Promise<void>((r) => { wake = r; });
         wake = null;
       }
@@ -351,6 +352,7 @@ export class MediaSession {
       try { await this.stopRecording(); } catch (err) { recErr = err; }
       await Promise.all([closeSocket(this.#d.rtpSocket), closeSocket(this.#d.rtcpSocket)]);
       this.#d.onClosed(this);
+      this.#closedEmitted = true;
       this.#emit({ type: 'closed' });
       this.#listeners.clear();
       if (recErr) throw recErr;
