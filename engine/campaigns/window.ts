@@ -5,7 +5,8 @@
  * skipped hour opens when the clock jumps; in the repeated autumn hour a window covering it is
  * open both times. An end earlier than the start means the window spans midnight and belongs to
  * the day it starts on (Friday 22:00–02:00 with Fridays only is open Saturday 01:00, not Friday
- * 01:00). Start equal to end means the whole day.
+ * 01:00). Start equal to end is an empty window
+ * (never open), as the API states when it refuses such a campaign.
  */
 import { DateTime, IANAZone } from 'luxon';
 
@@ -43,7 +44,7 @@ export function isWindowOpen(w: CallingWindow, atMs: number): boolean {
   const today = local.weekday;
   const yesterday = today === 1 ? 7 : today - 1;
   const allowed = (d: number): boolean => w.schedule_days === null || w.schedule_days.length === 0 || w.schedule_days.includes(d);
-  if (start === end) return allowed(today);
+  if (start === end) return false;
   if (start < end) return allowed(today) && t >= start && t < end;
   // Across midnight: the evening part belongs to today, the early-morning part to yesterday.
   return (t >= start && allowed(today)) || (t < end && allowed(yesterday));

@@ -39,7 +39,7 @@ export function addNumber(store: Store, orgId: string, agentId: string | null) {
 export function addCampaign(store: Store, org: Org, leads: number | string[], v: Partial<CampaignInput> = {}): CampaignRecord {
   const c = store.campaigns.create(org.id, {
     name: 'Campaign', agent_id: org.agentId, status: 'scheduled', system_message_template: null,
-    schedule_start_time: '00:00:00', schedule_end_time: '00:00:00', timezone: 'Europe/Amsterdam', schedule_days: null, max_concurrency: null,
+    schedule_start_time: '00:00:00', schedule_end_time: '23:59:59', timezone: 'Europe/Amsterdam', schedule_days: null, max_concurrency: null,
     ...v,
   });
   const phones = typeof leads === 'number'
