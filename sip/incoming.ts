@@ -84,11 +84,16 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvent> implements Ear
     this.from = parseNameAddr(this.request.headers.get('from') ?? '');
     this.to = parseNameAddr(this.request.headers.get('to') ?? '');
     this.requestUri = this.request.uri;
-    let user: string | undefined;
-    try { user = parseUri(this.request.uri).user; } catch { user = undefined; }
-    if (!user) { try { user = parseUri(this.to.uri).user; } catch { user = undefined; } }
-    this.dialledUser = user;
-    this.calledNumber = user ? normalizeE164(user, init.e164) : undefined;
+    // Request-URI user first; the To user when the R-URI carries none or no number (a registered
+    // contact such as sip:engine@host routed by a registrar).
+    let ruriUser: string | undefined;
+    let toUser: string | undefined;
+    try { ruriUser = parseUri(this.request.uri).user; } catch { ruriUser = undefined; }
+    try { toUser = parseUri(this.to.uri).user; } catch { toUser = undefined; }
+    const fromRuri = ruriUser ? normalizeE164(ruriUser, init.e164) : undefined;
+    const fromTo = toUser ? normalizeE164(toUser, init.e164) : undefined;
+    this.dialledUser = fromRuri || !fromTo ? ruriUser ?? toUser : toUser;
+    this.calledNumber = fromRuri ?? fromTo;
     let fromUser: string | undefined;
     try { fromUser = parseUri(this.from.uri).user; } catch { fromUser = undefined; }
     this.callingNumber = fromUser ? normalizeE164(fromUser, init.e164) : undefined;
