@@ -187,12 +187,17 @@ export class Call {
     if (farewell && dialog && reason !== 'user_hangup') {
       await Promise.race([this.#conversation?.farewell(farewell), new Promise((r) => setTimeout(r, 15_000))]);
     }
-    if (dialog && reason !== 'user_hangup' && reason !== 'transferred') await dialog.bye().catch(() => undefined);
+    // After a successful REFER the transferor ends its own dialog too (RFC 5589 §6.1).
+    if (dialog && reason !== 'user_hangup') await dialog.bye().catch(() => undefined);
     await this.#conversation?.close().catch(() => undefined);
     await this.#i.media.close().catch(() => undefined);
-    this.#i.onClosed(this);
     this.#i.log.info({ reason, error }, 'call ended');
-    await this.#i.recorder.end(reason, error);
+    // Leave the registry only once the record and report are written, so a drain waits for them.
+    try {
+      await this.#i.recorder.end(reason, error);
+    } finally {
+      this.#i.onClosed(this);
+    }
   }
 
   async #onMaxDuration(): Promise<void> {

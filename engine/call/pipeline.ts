@@ -164,6 +164,9 @@ export class PipelineConversation implements Conversation {
 
   async close(): Promise<void> {
     if (this.#closed.signal.aborted) return;
+    // What the caller said in a turn that had not ended yet still belongs in the transcript.
+    const pending = this.#turns.pendingText.trim();
+    if (pending) this.#record({ role: 'user', content: pending });
     this.#closed.abort();
     this.#cancelTurn();
     this.#turns.close();

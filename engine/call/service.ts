@@ -97,6 +97,8 @@ export class CallService implements Telephony {
   #media: MediaEngine | null = null;
   #draining = false;
   #vad: VadEngine | null = null;
+  /** Records being finished outside a Call (calls that were never answered). */
+  readonly #finishing = new Set<Promise<unknown>>();
   #syncTimer: ReturnType<typeof setInterval> | null = null;
   #closing: Promise<void> | null = null;
 
@@ -241,7 +243,7 @@ export class CallService implements Telephony {
     const failEarly = async (status: number, reason: EndReason, error: string): Promise<void> => {
       if (inc.state === 'pending' || inc.state === 'early') inc.reject(status);
       log.warn({ status, reason, error }, 'inbound call not answered');
-      await recorder.end(reason, error);
+      await this.#track(recorder.end(reason, error));
     };
 
     // assistant-request (spec §6.3)
@@ -254,7 +256,7 @@ export class CallService implements Telephony {
       inc.progress({ status: 180 });
       const { assistant: _a, ...ctx } = context;
       const r = await requestAssistant({ target, payload: buildAssistantRequest(ctx), allowHttp: this.#o.config.webhooks.allowHttp, signal: cancelled.signal });
-      if (cancelled.signal.aborted) return void (await recorder.end('user_hangup', 'caller cancelled'));
+      if (cancelled.signal.aborted) return void (await this.#track(recorder.end('user_hangup', 'caller cancelled')));
       switch (r.type) {
         case 'use-saved':
           maxDuration = r.maxDurationSeconds;
@@ -320,7 +322,7 @@ export class CallService implements Telephony {
       await conversation?.close();
       await media.close();
       this.#registry.remove(call);
-      if (e instanceof CallFailedError) return void (await recorder.end('user_hangup', 'caller cancelled before answer'));
+      if (e instanceof CallFailedError) return void (await this.#track(recorder.end('user_hangup', 'caller cancelled before answer')));
       return failEarly(500, 'failed_to_connect', e instanceof Error ? e.message : String(e));
     }
     const m = dialog.media ?? negotiated;
@@ -493,7 +495,7 @@ export class CallService implements Telephony {
     recorder.setByok(providers.byok);
     void this.#dial({ id, orgId, log, recorder, assistant: context.assistant, providers, plan, number, trunk }).catch(async (e: unknown) => {
       log.error({ err: e }, 'outbound call failed');
-      await recorder.end('error', e instanceof Error ? e.message : String(e));
+      await this.#track(recorder.end('error', e instanceof Error ? e.message : String(e)));
     });
     return { callId: id };
   }
@@ -516,7 +518,7 @@ export class CallService implements Telephony {
         ? (e.reason === 'busy' ? 'busy' : e.reason === 'no_answer' || e.reason === 'cancelled' ? 'no_answer' : e.reason === 'rejected' ? 'rejected' : 'failed_to_connect')
         : 'failed_to_connect';
       o.log.info({ reason, err: e instanceof Error ? e.message : String(e) }, 'outbound call not answered');
-      await o.recorder.end(reason, e instanceof Error ? e.message : String(e));
+      await this.#track(o.recorder.end(reason, e instanceof Error ? e.message : String(e)));
       return;
     }
     if (!dialog.media) {
@@ -538,6 +540,12 @@ export class CallService implements Telephony {
       return;
     }
     await call.start(dialog, greeting);
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#finishing.add(p);
+    void p.finally(() => this.#finishing.delete(p)).catch(() => undefined);
+    return p;
   }
 
   // ---- control ----
@@ -590,6 +598,7 @@ export class CallService implements Telephony {
       const deadline = Date.now() + this.#o.config.calls.drainSeconds * 1000;
       while (this.#registry.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       await Promise.all(this.#registry.all().map((c) => c.end('error', 'engine shut down', null)));
+      await Promise.allSettled([...this.#finishing]);
       await Promise.all([...this.#registrations.values()].map((r) => r.reg.stop().catch(() => undefined)));
       this.#registrations.clear();
       await this.#sip?.close();

@@ -69,7 +69,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     OPENAI_BASE_URL: openai.baseUrl, OPENAI_API_KEY: openai.apiKey,
     ELEVENLABS_BASE_URL: elevenlabs.url, ELEVENLABS_API_KEY: elevenlabs.apiKey,
     XAI_BASE_URL: xai.baseUrl, XAI_API_KEY: xai.apiKey,
-    DRAIN_SECONDS: '0',
+    DRAIN_SECONDS: '0', API_RATE_LIMIT: '1000000',
     ...o.env,
   });
   const log = pino({ level: o.logLevel ?? 'silent' });
