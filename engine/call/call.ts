@@ -55,6 +55,11 @@ export class Call {
     return this.#dialog !== null && this.#ending === null;
   }
 
+  /** The webhook context of this call (resolved assistant with its secret, metadata). */
+  get context(): CallRecorder['context'] {
+    return this.#i.recorder.context;
+  }
+
   get media(): MediaSession {
     return this.#i.media;
   }

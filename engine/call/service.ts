@@ -436,14 +436,8 @@ export class CallService implements Telephony {
   #toolRunner(call: Call): ToolRunner {
     return {
       run: async (calls, signal) => {
-        const rec = this.#o.store.calls.getById(call.id);
         const org = this.#o.store.organizations.get(call.orgId);
-        const context: CallContext = {
-          call: { id: call.id, type: rec?.direction === 'outbound' ? 'outbound_phone_call' : 'inbound_phone_call', pipeline: 'standard' },
-          phoneNumber: { id: rec?.number_id ?? null, number: rec?.assistant_phone ?? null, name: null },
-          customer: { number: rec?.caller_phone ?? null },
-          assistant: { ...(rec?.assistant_config ?? {}), id: rec?.agent_id ?? null, metadata: rec?.metadata ?? {} },
-        };
+        const context = call.context;
         const results = await callTools({
           calls: calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })), context,
           org: org ? { webhook_url: org.webhook_url, webhook_secret: org.webhook_secret } : null,

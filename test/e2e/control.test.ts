@@ -1,0 +1,143 @@
+/**
+ * End-to-end: function tools through the signed tool-calls webhook, call control (say, end-call,
+ * transfer by REFER to a real sipp peer), silence timeout and max duration.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from './harness.js';
+import { TestCaller } from './caller.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { sipp } from '../integration/sip/helpers.js';
+
+type Obj = Record<string, any>;
+const SECRET = 'whsec_tools';
+
+describe('e2e: tools and call control', () => {
+  let h: Harness;
+  let rx: WebhookReceiver;
+  let caller: TestCaller;
+
+  before(async () => {
+    rx = await startWebhookReceiver(SECRET);
+    h = await startHarness({
+      assistant: {
+        webhook_url: rx.url, webhook_secret: SECRET,
+        llm_config: {
+          provider: 'openai', model: 'gpt-4o-mini',
+          tools: [{ name: 'check_availability', description: 'Free tables for a date', parameters: { type: 'object', properties: { date: { type: 'string' } } } }],
+        },
+      },
+    });
+    caller = await TestCaller.start();
+  });
+  after(async () => {
+    await caller?.close();
+    await h?.close();
+    await rx?.close();
+  });
+
+  const liveCallId = async (): Promise<string> => String((await h.waitForCall((c) => c.status === 'in-progress')).id);
+
+  test('a function tool goes to the signed tool-calls webhook and its result reaches the LLM', async () => {
+    rx.toolResults.set('check_availability', { tables: 2, time: '20:00' });
+    h.fakes.deepgram.script.utterances = ['Do you have a table tonight?'];
+    h.fakes.openai.script.replies = [
+      { toolCalls: [{ name: 'check_availability', arguments: { date: 'tonight' } }] },
+      { text: 'Yes, we have two tables at eight.' },
+    ];
+    const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+    await call.waitForAgentSpeech({ timeoutMs: 15_000 });
+    await call.waitForAgentSilence({ silenceMs: 700, timeoutMs: 20_000 });
+    await call.sayText('Do you have a table tonight?');
+    await call.idle({ timeoutMs: 20_000 });
+    await call.waitForAgentSpeech({ timeoutMs: 20_000, sinceMs: call.now() - 50 });
+    await call.waitForAgentSilence({ silenceMs: 700, timeoutMs: 20_000 });
+    await call.hangup();
+    const ev = await rx.waitFor((e) => e.type === 'tool-calls');
+    assert.ok(ev.signatureOk);
+    const tc = ev.body.message.tool_call_list[0];
+    assert.equal(tc.type, 'function');
+    assert.equal(tc.function.name, 'check_availability');
+    assert.deepEqual(tc.function.arguments, { date: 'tonight' }, 'arguments arrive as an object');
+    assert.equal(ev.body.message.call.status, 'in-progress');
+    const second = h.fakes.openai.requests.find((r) => r.messages.some((m) => m.role === 'tool'));
+    const toolMsg = second?.messages.find((m) => m.role === 'tool');
+    assert.equal(toolMsg?.content, JSON.stringify({ tables: 2, time: '20:00' }));
+    assert.equal(toolMsg?.tool_call_id, tc.id);
+    const rec = await h.waitForCall((c) => c.status === 'ended' && (c.messages as Obj[] | null)?.some((m) => m.content === 'Yes, we have two tables at eight.') === true);
+    assert.equal(rec.end_reason, 'user_hangup');
+  });
+
+  test('control: say speaks verbatim, end-call says goodbye and hangs up', async () => {
+    h.fakes.deepgram.script.utterances = [];
+    const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+    await call.waitForAgentSpeech({ timeoutMs: 15_000 });
+    await call.waitForAgentSilence({ silenceMs: 700, timeoutMs: 20_000 });
+    const id = await liveCallId();
+    const say = await h.api<Obj>('POST', `/calls/${encodeURIComponent(id)}/control`, { type: 'say', content: 'This is a test announcement.', end_after: false });
+    assert.deepEqual(say.body, { success: true, message: 'Command sent successfully' });
+    await call.waitForAgentSpeech({ timeoutMs: 15_000, sinceMs: call.now() - 50 });
+    await call.waitForAgentSilence({ silenceMs: 700, timeoutMs: 20_000 });
+    const inject = await h.api<Obj>('POST', `/calls/${encodeURIComponent(id)}/control`, { type: 'inject-context', content: 'Caller is a VIP.', trigger_response: false });
+    assert.equal(inject.status, 200);
+    const end = await h.api<Obj>('POST', `/calls/${encodeURIComponent(id)}/control`, { type: 'end-call', message: 'Goodbye now.' });
+    assert.equal(end.status, 200);
+    const closed = await call.closed;
+    assert.equal(closed.by, 'remote', 'the engine hung up');
+    const rec = await h.waitForCall((c) => c.id === id && c.status === 'ended');
+    assert.equal(rec.end_reason, 'control_end_call');
+    const msgs = (rec.messages as Obj[]).map((m) => [m.role, m.content]);
+    assert.deepEqual(msgs.slice(1), [['assistant', 'This is a test announcement.'], ['system', '[Context update] Caller is a VIP.'], ['assistant', 'Goodbye now.']]);
+    const late = await h.api<Obj>('POST', `/calls/${encodeURIComponent(id)}/control`, { type: 'say', content: 'x', end_after: false });
+    assert.equal(late.status, 400);
+    assert.equal(late.body.code, 'call_not_active');
+  });
+
+  test('control: transfer by REFER to sipp (Refer-To as given, Referred-By, NOTIFY sipfrag), then BYE', async () => {
+    const run = await sipp('uac-refer.xml', { remote: `${h.sipHost}:${h.sipPort}`, args: ['-s', h.number], timeoutS: 40 });
+    const id = await liveCallId();
+    const r = await h.api<Obj>('POST', `/calls/${encodeURIComponent(id)}/control`, { type: 'transfer', destination: 'tel:+15550100' });
+    assert.equal(r.status, 200);
+    const res = await run.done;
+    assert.equal(res.code, 0, `sipp: ${res.stdout.slice(-600)} ${res.errors}`);
+    const rec = await h.waitForCall((c) => c.id === id && c.status === 'ended');
+    assert.equal(rec.end_reason, 'transferred');
+  });
+
+  test('silence handling checks in, then says goodbye and ends the call (silence_timeout)', async () => {
+    const a = (await h.api<Obj>('POST', '/assistants', {
+      name: 'Quiet', first_message: 'Hi there.', autonomous_silence_handling: true,
+      speech_config: { silence: { first_check_seconds: 1, interval_seconds: 3, max_attempts: 2, messages: ['Are you still there?'], final_message: 'Goodbye for now.' } },
+      tts_config: { provider: 'elevenlabs', voice_id: 'v' },
+    })).body.assistant;
+    await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: a.id });
+    try {
+      const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+      const closed = await call.closed;
+      assert.equal(closed.by, 'remote');
+      const rec = await h.waitForCall((c) => c.agent_id === a.id && c.status === 'ended');
+      assert.equal(rec.end_reason, 'silence_timeout');
+      assert.deepEqual((rec.messages as Obj[]).map((m) => m.content), ['Hi there.', 'Are you still there?', 'Goodbye for now.']);
+    } finally {
+      await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: h.assistantId });
+    }
+  });
+
+  test('max_duration_seconds ends the call with max_duration (after the end_call_message)', async () => {
+    const a = (await h.api<Obj>('POST', '/assistants', {
+      name: 'Short', first_message: 'Hello.', max_duration_seconds: 3, speech_config: { end_call_message: 'Our time is up, goodbye.' },
+      tts_config: { provider: 'elevenlabs', voice_id: 'v' },
+    })).body.assistant;
+    await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: a.id });
+    try {
+      const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+      const closed = await call.closed;
+      assert.equal(closed.by, 'remote');
+      const rec = await h.waitForCall((c) => c.agent_id === a.id && c.status === 'ended');
+      assert.equal(rec.end_reason, 'max_duration');
+      assert.equal((rec.messages as Obj[]).at(-1)?.content, 'Our time is up, goodbye.');
+    } finally {
+      await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: h.assistantId });
+    }
+  });
+});
