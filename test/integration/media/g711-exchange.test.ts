@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ulawEncode } from '../../../media/index.js';
 import type { MediaEngine } from '../../../media/index.js';
-import { collectAudio, concat, connect, delay, loudPart, sine, startEngine, toneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
+import { collectAudio, concat, connect, delay, loudPart, sine, startEngine, medianToneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
 
 describe('two MediaSessions over loopback UDP, G.711', () => {
   let engine: MediaEngine;
@@ -23,7 +23,7 @@ describe('two MediaSessions over loopback UDP, G.711', () => {
       rx.stop();
       const got = loudPart(concat(rx.pcm), 1000, 80);
       assert.ok(got.length > 6000, `received ${got.length} loud samples`);
-      const snr = toneSnrDb(got, 440, 8000);
+      const snr = medianToneSnrDb(got, 440, 8000);
       t.diagnostic(`${codec.name} tone SNR ${snr.toFixed(1)} dB`);
       assert.ok(snr > 30, `SNR ${snr.toFixed(1)} dB`);
       assert.equal(b.getStats().packetsIn, a.getStats().packetsOut);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRtp, parseRtcp, parseWav, ulawEncode } from '../../../media/index.js';
 import type { MediaEngine, MediaSession } from '../../../media/index.js';
-import { bestCorrelation, collectAudio, concat, connect, delay, sine, startEngine, toneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
+import { bestCorrelation, collectAudio, concat, connect, delay, sine, startEngine, medianToneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
 
 async function udpPeer(): Promise<{ sock: Socket; port: number; received: Buffer[]; close: () => Promise<void> }> {
   const sock = createSocket('udp4');
@@ -56,7 +56,7 @@ describe('bad input, loss, latching, hold, RTCP, recording', () => {
     assert.deepEqual([st.malformed, st.wrongPayloadType, st.foreignSource, st.packetsIn, st.ssrcChanges], [20, 10, 10, 100, 0]);
     const heard = concat(rx.pcm).filter((x) => x !== 0);
     assert.ok(heard.length > 8000 * 1.5, `heard ${heard.length}`);
-    const snr = toneSnrDb(concat(rx.pcm).subarray(800, 8000 * 1.5), 400, 8000);
+    const snr = medianToneSnrDb(concat(rx.pcm).subarray(800, 8000 * 1.5), 400, 8000);
     assert.ok(snr > 25, `SNR ${snr}`);
     // Symmetric RTP: our packets go to where the peer's came from.
     assert.ok(peer.received.length > 0);
@@ -162,8 +162,8 @@ describe('bad input, loss, latching, hold, RTCP, recording', () => {
       const firstLoud = (x: Int16Array) => x.findIndex((v) => Math.abs(v) > 2000);
       const l0 = firstLoud(left), r0 = firstLoud(right);
       assert.ok(l0 >= 0 && r0 > l0, `left starts ${l0}, right ${r0}`);
-      assert.ok(toneSnrDb(left.subarray(l0 + 200, l0 + 4000), 500, 8000) > 25, 'caller on the left');
-      assert.ok(toneSnrDb(right.subarray(r0 + 200, r0 + 4000), 1000, 8000) > 25, 'agent on the right');
+      assert.ok(medianToneSnrDb(left.subarray(l0 + 200, l0 + 4000), 500, 8000) > 25, 'caller on the left');
+      assert.ok(medianToneSnrDb(right.subarray(r0 + 200, r0 + 4000), 1000, 8000) > 25, 'agent on the right');
       // Alignment: the caller burst ends (left) about 1.4 s before the agent burst starts (right)... both in one timeline.
       assert.ok(Math.abs(left.length - right.length) === 0);
       assert.ok(bestCorrelation(left.subarray(l0, l0 + 800), sine(500, 8000, 100), 8).corr > 0.9);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { RtpEngineAnchor } from '../../../media/index.js';
 import type { MediaEngine, MediaSession } from '../../../media/index.js';
-import { collectAudio, concat, delay, loudPart, sine, startEngine, toneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
+import { collectAudio, concat, delay, loudPart, sine, startEngine, medianToneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
 
 function sdp(port: number, codecs: { pt: number; name: string }[]): string {
   return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP ${codecs.map((c) => c.pt).join(' ')}`,
@@ -70,8 +70,8 @@ describe('rtpengine anchor (real rtpengine daemon, ng protocol)', () => {
     await Promise.all([waitFor(carrier, 'played'), waitFor(ours, 'played')]);
     await delay(400);
     rxOurs.stop(); rxCarrier.stop();
-    assert.ok(toneSnrDb(loudPart(concat(rxOurs.pcm), 1000, 200), 600, 8000) > 30);
-    assert.ok(toneSnrDb(loudPart(concat(rxCarrier.pcm), 1000, 200), 900, 8000) > 30);
+    assert.ok(medianToneSnrDb(loudPart(concat(rxOurs.pcm), 1000, 200), 600, 8000) > 30);
+    assert.ok(medianToneSnrDb(loudPart(concat(rxCarrier.pcm), 1000, 200), 900, 8000) > 30);
     const q = await anchor.query(callId);
     assert.equal(q.result, 'ok');
     await anchor.delete({ callId });
@@ -91,7 +91,7 @@ describe('rtpengine anchor (real rtpengine daemon, ng protocol)', () => {
     rx.stop();
     const got = loudPart(concat(rx.pcm), 1000, 400);
     assert.ok(got.length > 4000, `received ${got.length} samples`);
-    const snr = toneSnrDb(got, 700, 8000);
+    const snr = medianToneSnrDb(got, 700, 8000);
     assert.ok(snr > 25, `SNR after transcoding ${snr.toFixed(1)} dB`);
     await anchor.delete({ callId });
     await Promise.all([carrier.close(), ours.close()]);

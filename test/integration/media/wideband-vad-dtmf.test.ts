@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MediaEngine, MediaEvent } from '../../../media/index.js';
 import { EnergyVadEngine } from '../../fixtures/media/energy-vad.js';
-import { collectAudio, concat, connect, delay, loudPart, sine, startEngine, toneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
+import { collectAudio, concat, connect, delay, loudPart, sine, startEngine, medianToneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
 
 describe('G.722 and Opus over loopback, VAD wiring, DTMF between sessions', () => {
   let engine: MediaEngine;
@@ -28,7 +28,7 @@ describe('G.722 and Opus over loopback, VAD wiring, DTMF between sessions', () =
       const all = concat(rx.pcm);
       const got = loudPart(all, 1500, 1600);
       assert.ok(got.length > 10000, `got ${got.length} loud samples`);
-      const snr = toneSnrDb(got, 1000, 16000);
+      const snr = medianToneSnrDb(got, 1000, 16000);
       t.diagnostic(`${c.codec.name} tone SNR ${snr.toFixed(1)} dB`);
       assert.ok(snr > c.minSnr, `${c.codec.name} SNR ${snr.toFixed(1)} dB`);
       await Promise.all([a.close(), b.close()]);
