@@ -180,7 +180,9 @@ function pipelineOf(assistant: Obj): 'standard' | 'realtime' {
 export function recoverCrashedCalls(store: Store, outbox: WebhookOutbox, log: Logger): number {
   const live = store.calls.listLive();
   for (const c of live) {
-    const assistant = c.assistant_config ?? {};
+    // The call row keeps the config without its secret; a saved assistant still has it.
+    const saved = c.agent_id ? store.assistants.get(c.org_id, c.agent_id) : undefined;
+    const assistant = { ...(c.assistant_config ?? {}), ...(saved?.webhook_secret ? { webhook_secret: saved.webhook_secret } : {}) };
     const ctx: CallContext = {
       call: { id: c.id, type: c.direction === 'outbound' ? 'outbound_phone_call' : c.direction === 'web' ? 'web_call' : 'inbound_phone_call', pipeline: pipelineOf(assistant) },
       phoneNumber: { id: c.number_id, number: c.assistant_phone, name: null },
