@@ -41,3 +41,16 @@ export function systemBusyPercent(a: { busy: number; total: number }, b: { busy:
   const dt = b.total - a.total;
   return dt > 0 ? (100 * (b.busy - a.busy)) / dt : 0;
 }
+
+/**
+ * Scheduler figures of a process's MAIN thread (its event loop) from /proc/<pid>/schedstat: time
+ * on the CPU and time spent runnable but WAITING for a CPU (taken by other threads/processes).
+ */
+export function mainThreadSched(pid: number = process.pid): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { runMs: (run ?? 0) / 1e6, waitMs: (wait ?? 0) / 1e6 };
+  } catch {
+    return { runMs: 0, waitMs: 0 };
+  }
+}
