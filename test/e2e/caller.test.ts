@@ -32,8 +32,11 @@ interface UasCall {
   readonly detector: SpeechDetector;
   readonly dtmf: { digit: string; source: string }[];
   echo: boolean;
-  /** Queues `samples` at the next tick; resolves with the performance.now() its first packet was sent. */
-  play(samples: Int16Array, rate: 8000 | 16000): Promise<number>;
+  /**
+   * Queues `samples` at the next tick. `sends[k]` = performance.now() when frame k left (filled
+   * as it plays, so late ticks on a loaded machine are accounted for); `done` when all have.
+   */
+  play(samples: Int16Array, rate: 8000 | 16000): { readonly sends: readonly number[]; readonly done: Promise<void> };
 }
 
 function remoteFrom(m: NegotiatedMedia): Parameters<MediaSession['setRemote']>[0] {
@@ -87,18 +90,27 @@ class Uas {
     session.setRemote(remoteFrom(dialog.media!));
     const detector = new SpeechDetector();
     const dtmf: { digit: string; source: string }[] = [];
-    let toPlay: { samples: Int16Array; rate: 8000 | 16000; resolve: (at: number) => void } | null = null;
-    let playing: ((at: number) => void) | null = null;
+    interface Job { samples: Int16Array; rate: 8000 | 16000; sends: number[]; resolve: () => void }
+    let toPlay: Job | null = null;
+    let playing: Job | null = null;
     const uas: UasCall = {
       dialog, session, detector, dtmf, echo: false,
-      play: (samples, rate) => new Promise((resolve) => { toPlay = { samples, rate, resolve }; }),
+      play: (samples, rate) => {
+        const sends: number[] = [];
+        const done = new Promise<void>((resolve) => { toPlay = { samples, rate, sends, resolve }; });
+        return { sends, done };
+      },
     };
-    // Our tick listener runs after the session's: what we queue now goes out on the next tick.
+    // Our tick listener runs after the session's: what we queue now goes out on the next tick,
+    // and each following tick sends exactly one frame of it.
     const offTick = this.engine.clock.add((t: ClockTick) => {
-      if (playing) { playing(t.now); playing = null; }
-      if (toPlay) {
+      if (playing) {
+        playing.sends.push(t.now);
+        if (session.queuedMs === 0) { playing.resolve(); playing = null; }
+      }
+      if (toPlay && !playing) {
         session.play({ id: 'clip', format: 'pcm16', sampleRate: toPlay.rate, samples: toPlay.samples });
-        playing = toPlay.resolve;
+        playing = toPlay;
         toPlay = null;
       }
     });
@@ -148,7 +160,7 @@ describe('TestCaller against an in-test UAS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('agent speech onset and end match the clip the UAS sent (±60 ms); the call is recorded', async () => {
+  test('agent speech onset and end match the clip the UAS sent (±60 ms); the call is recorded', async (t) => {
     const recordTo = join(dir, 'call.wav');
     const call = await caller.dial({ host: '127.0.0.1', port: uas.port, to: '+31850835037', from: '+31612345678', recordTo });
     const far = await uas.next();
@@ -160,14 +172,15 @@ describe('TestCaller against an in-test UAS', () => {
     const speech = speechFrames(clip.samples, clip.sampleRate);
     assert.ok(speech, 'the clip has speech');
     await new Promise((r) => setTimeout(r, 300)); // the "agent" waits a little before speaking
-    const sentAt = await far.play(clip.samples, 16000);
-    const expectedStart = call.toCallMs(sentAt + speech.first * 20);
-    const expectedEnd = call.toCallMs(sentAt + speech.last * 20);
-
+    const played = far.play(clip.samples, 16000);
     const first = await call.waitForAgentSpeech({ timeoutMs: 5000 });
     const quiet = await call.waitForAgentSilence({ silenceMs: 600, timeoutMs: 10_000 });
+    await played.done;
+    const expectedStart = call.toCallMs(played.sends[speech.first]!);
+    const expectedEnd = call.toCallMs(played.sends[speech.last]!);
     const segs = call.agentSpeech;
     const last = segs[segs.length - 1]!;
+    t.diagnostic(`onset error ${(first.startMs - expectedStart).toFixed(1)} ms, end error ${((last.endMs ?? NaN) - expectedEnd).toFixed(1)} ms`);
     assert.ok(Math.abs(first.startMs - expectedStart) <= TOLERANCE_MS, `onset ${first.startMs} vs ${expectedStart}${explain(call)}`);
     assert.ok(last.endMs !== null && Math.abs(last.endMs - expectedEnd) <= TOLERANCE_MS, `end ${last.endMs} vs ${expectedEnd}${explain(call)}`);
     assert.equal(quiet.lastSpeechMs, call.lastAgentPacketMs);

@@ -291,8 +291,9 @@ export class TestCall {
   #ended: CallEnd | null = null;
   #closed: Promise<CallEnd>;
   #resolveClosed!: (e: CallEnd) => void;
-  #jbDelay = 0;
-  #framesSinceStats = 1000;
+  #hold = 0;
+  #lastPlayed = 0;
+  #lastDelay = 0;
   #heardUntil = 0;
   #lastFrameAt = 0;
   #received: Int16Array[] = [];
@@ -667,14 +668,8 @@ export class TestCall {
     switch (ev.type) {
       case 'audio': {
         const now = performance.now();
-        if (++this.#framesSinceStats >= 10) {
-          this.#framesSinceStats = 0;
-          const jb = this.#session.getStats().jitterBuffer;
-          // Bias-corrected smoothed holding time (the buffer's 1/16 average starts at 0).
-          const warm = 1 - Math.pow(15 / 16, Math.max(1, jb.played));
-          this.#jbDelay = jb.delayMs / warm;
-        }
-        const at = now - this.#jbDelay;
+        this.#trackHold();
+        const at = now - this.#hold;
         this.#lastFrameAt = now;
         this.#heardUntil = at + FRAME_MS;
         if (this.#d.opts.keepAudio) this.#received.push(ev.pcm.slice());
@@ -693,6 +688,23 @@ export class TestCall {
       default:
         break;
     }
+  }
+
+  /**
+   * How long the frame just handed out sat in the jitter buffer. The buffer publishes only an
+   * exponential average of holding times (`delay += (sample - delay) / 16` per packet played), so
+   * when exactly one packet was played since the last frame the sample is recovered exactly:
+   * `sample = 16 * delay_n - 15 * delay_(n-1)` (±1.6 ms from the 0.1 ms rounding). Otherwise
+   * (concealment, a new buffer after a codec change) the previous holding time is kept.
+   */
+  #trackHold(): void {
+    const jb = this.#session.getStats().jitterBuffer;
+    if (jb.played === this.#lastPlayed + 1) {
+      const sample = 16 * jb.delayMs - 15 * this.#lastDelay;
+      if (sample >= 0 && sample < 5000) this.#hold = sample;
+    }
+    this.#lastPlayed = jb.played;
+    this.#lastDelay = jb.delayMs;
   }
 
   #wait<T>(timeoutMs: number, what: string, test: () => T | undefined, survivesEnd = false): Promise<T> {
