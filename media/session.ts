@@ -15,6 +15,7 @@ import type { ClockTick, MediaClock } from './clock.js';
 import { DtmfReceiver, DtmfSender, digitToEvent, eventToDigit, parseTelephoneEvent } from './dtmf.js';
 import { MediaError } from './errors.js';
 import { JitterBuffer } from './jitter.js';
+import { Concealer } from './plc.js';
 import { Playout } from './playout.js';
 import type { Resampler } from './resample.js';
 import { buildRtp, isRtcpPacket, parseRtp, RtpReceiveStats } from './rtp/packet.js';
@@ -131,8 +132,7 @@ export class MediaSession {
   #recvStats = new RtpReceiveStats(8000);
   #jb: JitterBuffer;
   #fifo = new FrameFifo();
-  #lastFrame: Int16Array | null = null;
-  #concealRun = 0;
+  #plc = new Concealer(8000);
   #receivedAudio = false;
   #callerMs = 0;
   #lastActivity = 0;
@@ -240,7 +240,7 @@ export class MediaSession {
       this.#remoteSsrc = null;
       this.#dtmfRx.clockRate = cr;
       this.#fifo.clear();
-      this.#lastFrame = null;
+      this.#plc = new Concealer(this.#codec.pcmRate);
       this.#playout.setCodec(name);
       this.#tsBase = randomBytes(4).readUInt32BE(0);
       this.#tickBase = null;
@@ -393,6 +393,7 @@ export class MediaSession {
         this.#recvStats.reset();
         this.#jb.reset();
         this.#dtmfRx.reset();
+        this.#plc.reset();
       }
       this.#remoteSsrc = p.ssrc;
     }
@@ -442,8 +443,9 @@ export class MediaSession {
           if (block.lastSr !== 0) {
             const n = ntpNow(nowMs);
             const a = ntpMiddle(n.sec, n.frac);
-            const rtt = ((a - block.lastSr - block.delaySinceLastSr) >>> 0) / 65536;
-            if (rtt < 60) rttMs = Math.round(rtt * 10000) / 10;
+            // Signed: on loopback the true RTT is ~0 and ms-granular clocks can make it slightly negative.
+            const rtt = ((a - block.lastSr - block.delaySinceLastSr) | 0) / 65536;
+            if (rtt < 60) rttMs = Math.max(0, Math.round(rtt * 10000) / 10);
           }
           const cr = this.#codec?.clockRate ?? 8000;
           this.#remoteReport = {
@@ -493,19 +495,20 @@ export class MediaSession {
       if (r.type === 'packet') {
         const payload = r.packet.payload;
         if (payload.length === 0) {
-          this.#fifo.push(new Int16Array(n), codec.g711 ? codec.encode(new Int16Array(n)) : null, false);
+          const silence = this.#plc.good(new Int16Array(n));
+          this.#fifo.push(silence, codec.g711 ? codec.encode(silence) : null, false);
           continue;
         }
-        const pcm = codec.decode(payload);
-        if (pcm) {
-          this.#fifo.push(pcm, codec.g711 ? payload : null, false);
-          this.#lastFrame = pcm.length >= n ? pcm.subarray(pcm.length - n) : pcm;
-          this.#concealRun = 0;
+        const decoded = codec.decode(payload);
+        if (decoded) {
+          const pcm = this.#plc.good(decoded);
+          // After a loss the first frame is cross-faded: its G.711 octets are re-encoded to match.
+          this.#fifo.push(pcm, codec.g711 ? (pcm === decoded ? payload : codec.encode(pcm)) : null, false);
           continue;
         }
         this.#c.malformed++;
       }
-      const plc = this.#conceal(n);
+      const plc = this.#plc.conceal(n);
       this.#fifo.push(plc, codec.g711 ? codec.encode(plc) : null, true);
     }
     const receiving = expectsReceiveFor(remote.direction, this.#localDirection);
@@ -523,17 +526,6 @@ export class MediaSession {
       this.#vad.push(new Int16Array(n));
     }
     return null;
-  }
-
-  /** Packet loss concealment: the last good frame, attenuated 6 dB per lost frame, then silence. */
-  #conceal(n: number): Int16Array {
-    this.#concealRun++;
-    const out = new Int16Array(n);
-    const last = this.#lastFrame;
-    if (!last || this.#concealRun > 4) return out;
-    const g = Math.pow(0.5, this.#concealRun);
-    for (let i = 0; i < n; i++) out[i] = Math.round((last[i % last.length] ?? 0) * g);
-    return out;
   }
 
   #sendTick(t: ClockTick): Int16Array | null {
