@@ -214,3 +214,8 @@ scenario('uas-earlymedia', 'Engine calls sipp: 183 with SDP (early media), then 
   + send(uas_resp('183 Session Progress', uas_sdp)) + pause(300)
   + send(uas_resp('200 OK', uas_sdp), True) + recv_req('ACK', extra_attrs=' crlf="true"')
   + recv_req('BYE') + send(uas_resp('200 OK')) + pause(100))
+
+# Benchmark UAC (bench/sip-setup.ts): answer, short hold, BYE.
+scenario('bench-uac', 'Benchmark call: INVITE, 200, ACK, 100 ms hold, BYE.',
+  send(invite(body=sdp()), True) + recv_resp(100, optional=True) + recv_resp(180, optional=True)
+  + recv_resp(200, rrs=True) + send(ack()) + pause(100) + bye_from_sipp(2))
