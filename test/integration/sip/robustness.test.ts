@@ -162,3 +162,52 @@ test('TLS: OPTIONS over TLS, and a stack-to-stack call over TLS with a 407 diges
     rtp.close();
   }
 });
+
+function invite(port: number, branch: string): string {
+  return [
+    `INVITE sip:+14155550100@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:1;branch=${branch};rport`,
+    'From: <sip:caller@127.0.0.1>;tag=m1', 'To: <sip:+14155550100@127.0.0.1>', 'Call-ID: merged-1@test', 'CSeq: 7 INVITE',
+    'Contact: <sip:caller@127.0.0.1:1>', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+  ].join('\r\n');
+}
+
+test('merged request (same From tag, Call-ID and CSeq, another branch) → 482; every message traced with its Call-ID', async () => {
+  const trace: { direction: string; callId: string | undefined; summary: string }[] = [];
+  const stack = await startStack({ onCall: (c) => c.progress({ status: 180 }), trace: (e) => trace.push(e) });
+  const sock = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m.toString().split('\r\n')[0]!));
+    const port = stack.port('udp');
+    sock.send(invite(port, 'z9hG4bKmerge1'), port, '127.0.0.1');
+    await waitFor(() => got.includes('SIP/2.0 180 Ringing') || undefined, 5000, '180');
+    sock.send(invite(port, 'z9hG4bKmerge2'), port, '127.0.0.1');
+    await waitFor(() => got.includes('SIP/2.0 482 Loop Detected') || undefined, 5000, '482');
+    assert.ok(trace.some((t) => t.direction === 'in' && t.callId === 'merged-1@test' && t.summary.startsWith('INVITE')));
+    assert.ok(trace.some((t) => t.direction === 'out' && t.callId === 'merged-1@test' && t.summary === 'SIP/2.0 482 Loop Detected'));
+  } finally {
+    sock.close();
+    await stack.close();
+  }
+});
+
+test('422 from the far end: the INVITE is retried with its Min-SE and the session timer runs with us refreshing', async () => {
+  const rtp = new RtpSocket();
+  await rtp.bind();
+  let dialogB: Dialog | undefined;
+  const b = await startStack({ sessionTimer: { minSE: 2000 }, onCall: (c) => { void c.answer({ media: media(rtp.port) }).then((d) => { dialogB = d; }); } });
+  const a = await startStack({ sessionTimer: { expires: 1800, minSE: 90 } });
+  try {
+    const d = await a.placeCall({ trunk: { host: '127.0.0.1', port: b.port('udp') }, to: '+15550100', from: { user: '+15550199' }, media: media(rtp.port) });
+    assert.deepEqual(d.sessionTimer, { interval: 2000, refresher: 'local' });
+    assert.equal(d.initialRequest.headers.get('session-expires'), '2000');
+    const db = await waitFor(() => dialogB);
+    assert.deepEqual(db.sessionTimer, { interval: 2000, refresher: 'remote' });
+    await d.bye();
+  } finally {
+    await a.close();
+    await b.close();
+    rtp.close();
+  }
+});
