@@ -342,6 +342,68 @@ describe('TestCaller against an in-test UAS', () => {
   });
 });
 
+describe('TestCaller answering (answerNext / rejectNext)', () => {
+  let a: TestCaller;
+  let b: TestCaller;
+  before(async () => { a = await TestCaller.start(); b = await TestCaller.start(); });
+  after(async () => { await a.close(); await b.close(); });
+
+  test('rings, answers, and each side hears the other\'s speech where the other sent it', async (t) => {
+    const answering = b.answerNext({ ringMs: 200, timeoutMs: 5000 });
+    const call = await a.dial({ host: '127.0.0.1', port: b.sipPort, to: '+31850835037', from: '+31612345678', codecs: ['PCMA', 'PCMU'] });
+    const callee = await answering;
+    assert.equal(callee.direction, 'inbound');
+    assert.equal(call.direction, 'outbound');
+    assert.deepEqual([callee.incoming?.from, callee.incoming?.to], ['+31612345678', '+31850835037']);
+    assert.equal(callee.codec, 'PCMA');
+    assert.ok(call.timeline().some((e) => e.type === 'progress' && e.status === 180), `180 seen${explain(call)}`);
+    assert.ok(call.setupMs >= 150, 'the 200 OK came after the ring time');
+    assert.deepEqual(callee.timeline().slice(0, 3).map((e) => e.type), ['incoming', 'progress', 'answered']);
+
+    const clip = loadFixtureClip('agent-certainly');
+    const said = await callee.say(clip.samples, clip.sampleRate, { label: 'certainly' });
+    const heard = await call.waitForAgentSpeech({ sinceMs: 0, timeoutMs: 5000 });
+    await call.waitForAgentSilence({ silenceMs: 500 });
+    // Both clocks are performance.now(): the callee's send time on the caller's call clock.
+    const sentOnCallerClock = call.toCallMs(callee.clockOrigin + said.speechStartMs!);
+    const endOnCallerClock = call.toCallMs(callee.clockOrigin + said.speechEndMs!);
+    const last = call.agentSpeech.at(-1)!;
+    t.diagnostic(`callee→caller onset error ${(heard.startMs - sentOnCallerClock).toFixed(1)} ms, end error ${(last.endMs! - endOnCallerClock).toFixed(1)} ms`);
+    assert.ok(Math.abs(heard.startMs - sentOnCallerClock) <= TOLERANCE_MS, `${heard.startMs} vs ${sentOnCallerClock}${explain(call)}`);
+    assert.ok(Math.abs(last.endMs! - endOnCallerClock) <= TOLERANCE_MS, `${last.endMs} vs ${endOnCallerClock}${explain(call)}`);
+
+    // The far end talks while "the agent" (the callee) does: a barge-in, measured from the callee's side.
+    void callee.say(clip.samples, clip.sampleRate, { label: 'long' });
+    await callee.waitForEvent('caller-speech-start', { timeoutMs: 5000 });
+    await call.waitForAgentSpeech({ timeoutMs: 5000 });
+    await call.noiseBurst(120);
+    await new Promise((r) => setTimeout(r, 300));
+    callee.stopSpeaking();
+    await call.waitForAgentSilence({ silenceMs: 400 });
+    const cuts = bargeIns(call.timeline());
+    assert.equal(cuts.length, 1, explain(call));
+    assert.equal(cuts[0]!.kind, 'noise');
+    assert.ok(cuts[0]!.reactionMs !== null && cuts[0]!.reactionMs > 0, 'the callee stopped after the burst started');
+
+    const end = await callee.hangup();
+    assert.equal(end.by, 'caller');
+    assert.equal((await call.closed).by, 'remote');
+  });
+
+  test('rejectNext refuses the call; a cancelled ring rejects answerNext', async () => {
+    const refused = b.rejectNext(603, { timeoutMs: 5000 });
+    await assert.rejects(a.dial({ host: '127.0.0.1', port: b.sipPort, to: '+31850835037' }), (e: unknown) => e instanceof CallFailedError && e.status === 603);
+    assert.equal((await refused).to, '+31850835037');
+
+    const ac = new AbortController();
+    const answering = assert.rejects(b.answerNext({ ringMs: 10_000, timeoutMs: 5000 }), (e: unknown) => e instanceof CallFailedError && e.reason === 'cancelled');
+    const dialling = assert.rejects(a.dial({ host: '127.0.0.1', port: b.sipPort, to: '+31850835037', signal: ac.signal }), (e: unknown) => e instanceof CallFailedError && e.reason === 'cancelled');
+    setTimeout(() => ac.abort(), 300);
+    await Promise.all([answering, dialling]);
+    await assert.rejects(b.answerNext({ timeoutMs: 100 }), (e: unknown) => e instanceof CallerError && e.code === 'TIMEOUT');
+  });
+});
+
 // ---------------------------------------------------------------------------------------- units
 
 function tone(ms: number, rate = 8000, amp = 6000): Int16Array {

@@ -16,8 +16,8 @@
  *   await caller.close();
  */
 import { performance } from 'node:perf_hooks';
-import { SipError, SipStack } from '../../sip/index.js';
-import type { CallProgress, DialogCloseReason, LocalMedia, NegotiatedMedia, Dialog, CodecCapability as SipCodec } from '../../sip/index.js';
+import { CallFailedError, SipError, SipStack } from '../../sip/index.js';
+import type { CallProgress, DialogCloseReason, IncomingCall, LocalMedia, NegotiatedMedia, Dialog, CodecCapability as SipCodec } from '../../sip/index.js';
 import { CODEC_CAPABILITIES, MediaEngine, Resampler, isPcmRate, normalizeCodecName, pcmRateOf } from '../../media/index.js';
 import type { AudioCodecName, ClockTick, MediaEvent, MediaSession, MediaStats, RemoteDescription } from '../../media/index.js';
 import { noiseBurst, renderText, silence as silentPcm } from './lib/audio.js';
@@ -53,7 +53,17 @@ export interface TestCallerOptions {
   readonly render?: Omit<RenderOptions, 'sampleRate'>;
 }
 
-export interface DialOptions {
+/** Options every call has, placed or answered. */
+export interface CallOptions {
+  /** Record the call as a stereo WAV: left = what we received (the agent), right = what we sent. */
+  readonly recordTo?: string;
+  /** Keep every received frame in memory (`receivedAudio()`). Default false. */
+  readonly keepAudio?: boolean;
+  /** Listener tuning (threshold, hangover...). */
+  readonly detector?: DetectorOptions;
+}
+
+export interface DialOptions extends CallOptions {
   readonly host: string;
   readonly port: number;
   readonly transport?: 'udp' | 'tcp';
@@ -73,12 +83,27 @@ export interface DialOptions {
   /** CANCEL after this long without an answer. Default 30 s. */
   readonly ringTimeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** Record the call as a stereo WAV: left = what we received (the agent), right = what we sent. */
-  readonly recordTo?: string;
-  /** Keep every received frame in memory (`receivedAudio()`). Default false. */
-  readonly keepAudio?: boolean;
-  /** Listener tuning (threshold, hangover...). */
-  readonly detector?: DetectorOptions;
+}
+
+/** For `answerNext()`: the engine calls us (outbound calls, voicemail, transfer targets). */
+export interface AnswerOptions extends CallOptions {
+  /** Accepted codecs in order of preference. Default ['PCMU', 'PCMA']. */
+  readonly codecs?: readonly AudioCodecName[];
+  /** Accept RFC 4733 telephone-event. Default true. */
+  readonly telephoneEvent?: boolean;
+  /** Send 180 Ringing and let it ring this long before the 200 OK. Default 0 (no 180). */
+  readonly ringMs?: number;
+  /** How long to wait for the INVITE. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Who called us (answerNext / rejectNext). */
+export interface IncomingInfo {
+  readonly callId: string;
+  /** E.164 numbers when the users are numbers, else the raw user parts. */
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+  readonly headers: (name: string) => string | undefined;
 }
 
 /** What happened to one queued clip. Times on the call clock (ms since the answer). */
@@ -141,6 +166,9 @@ export class TestCaller {
   readonly #engine: MediaEngine;
   readonly #resampler: Resampler;
   readonly #calls = new Set<TestCall>();
+  /** INVITEs nobody claimed yet (they ring until claimed, cancelled or close()). */
+  readonly #unclaimed: IncomingCall[] = [];
+  readonly #claimers: ((c: IncomingCall) => void)[] = [];
   #closing: Promise<void> | null = null;
 
   private constructor(opts: TestCallerOptions, stack: SipStack, engine: MediaEngine, resampler: Resampler) {
@@ -150,10 +178,40 @@ export class TestCaller {
     this.#resampler = resampler;
   }
 
+  #onIncoming(c: IncomingCall): void {
+    if (this.#closing) { c.reject(480); return; }
+    c.on('cancelled', () => {
+      const i = this.#unclaimed.indexOf(c);
+      if (i >= 0) this.#unclaimed.splice(i, 1);
+    });
+    const claim = this.#claimers.shift();
+    if (claim) claim(c); else this.#unclaimed.push(c);
+  }
+
+  #nextIncoming(timeoutMs: number): Promise<IncomingCall> {
+    if (this.#closing) return Promise.reject(new CallerError('CLOSED', 'test caller closed'));
+    const ready = this.#unclaimed.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const claim = (c: IncomingCall): void => { clearTimeout(timer); resolve(c); };
+      const timer = setTimeout(() => {
+        const i = this.#claimers.indexOf(claim);
+        if (i >= 0) this.#claimers.splice(i, 1);
+        reject(new CallerError('TIMEOUT', `no INVITE within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#claimers.push(claim);
+    });
+  }
+
   /** Starts the SIP stack (UDP+TCP on host:sipPort) and the media engine (no VAD). */
   static async start(opts: TestCallerOptions = {}): Promise<TestCaller> {
     const host = opts.host ?? '127.0.0.1';
-    const stack = new SipStack({ host, port: opts.sipPort ?? 0, userAgent: 'voice-engine-test-caller', ...(opts.trace ? { trace: true } : {}) });
+    let self: TestCaller | null = null;
+    const early: IncomingCall[] = [];
+    const stack = new SipStack({
+      host, port: opts.sipPort ?? 0, userAgent: 'voice-engine-test-caller', ...(opts.trace ? { trace: true } : {}),
+      onCall: (c) => { if (self) self.#onIncoming(c); else early.push(c); },
+    });
     const engine = new MediaEngine();
     let resampler: Resampler | null = null;
     try {
@@ -165,7 +223,9 @@ export class TestCaller {
       await Promise.allSettled([stack.close(), engine.close()]);
       throw err;
     }
-    return new TestCaller(opts, stack, engine, resampler);
+    self = new TestCaller(opts, stack, engine, resampler);
+    for (const c of early) self.#onIncoming(c);
+    return self;
   }
 
   /** The SIP port we listen on (UDP). */
@@ -184,16 +244,10 @@ export class TestCaller {
     const session = await this.#engine.createSession({ vad: false, id: `test-caller-${Math.random().toString(36).slice(2, 10)}` });
     const call = new TestCall({
       session, clockAdd: (fn) => this.#engine.clock.add(fn), resampler: this.#resampler,
-      render: this.#opts.render ?? {}, opts,
+      render: this.#opts.render ?? {}, opts, direction: 'outbound',
       onEnded: (c) => this.#calls.delete(c),
     });
-    const media: LocalMedia = {
-      address: session.localAddress === '0.0.0.0' ? '127.0.0.1' : session.localAddress,
-      port: session.rtpPort,
-      codecs: offeredCodecs(opts.codecs ?? ['PCMU', 'PCMA']),
-      telephoneEvent: opts.telephoneEvent ?? true,
-      ptime: FRAME_MS,
-    };
+    const media = this.#localMedia(session, opts.codecs, opts.telephoneEvent);
     const inviteAt = performance.now();
     call.noteInvite(inviteAt, opts.to);
     let dialog: Dialog;
@@ -220,10 +274,63 @@ export class TestCaller {
     return call;
   }
 
+  /**
+   * Answers the next INVITE sent to this caller's SIP port (already ringing, or within
+   * `timeoutMs`): optional 180 and ring time, then 200 OK with our media; resolves once the ACK
+   * came. The returned TestCall works exactly like a dialled one ("agent" = the far end).
+   * Rejects with CallFailedError('cancelled') when the far end cancels while it rings.
+   */
+  async answerNext(opts: AnswerOptions = {}): Promise<TestCall> {
+    const incoming = await this.#nextIncoming(opts.timeoutMs ?? 30_000);
+    const session = await this.#engine.createSession({ vad: false, id: `test-callee-${Math.random().toString(36).slice(2, 10)}` });
+    const call = new TestCall({
+      session, clockAdd: (fn) => this.#engine.clock.add(fn), resampler: this.#resampler,
+      render: this.#opts.render ?? {}, opts, direction: 'inbound',
+      onEnded: (c) => this.#calls.delete(c),
+    });
+    call.noteIncoming(incoming);
+    let dialog: Dialog;
+    try {
+      if ((opts.ringMs ?? 0) > 0) {
+        incoming.progress({ status: 180 });
+        call.noteSentProgress(180, 'Ringing');
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => { off(); resolve(); }, opts.ringMs);
+          const off = incoming.on('cancelled', () => { clearTimeout(timer); reject(new CallFailedError('cancelled')); });
+        });
+      }
+      dialog = await incoming.answer({ media: this.#localMedia(session, opts.codecs, opts.telephoneEvent) });
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    this.#calls.add(call);
+    await call.answered(dialog);
+    return call;
+  }
+
+  /** Rejects the next INVITE with `status` (486 busy, 603 decline, 480 unavailable...). */
+  async rejectNext(status: number, opts: { timeoutMs?: number } = {}): Promise<IncomingInfo> {
+    const incoming = await this.#nextIncoming(opts.timeoutMs ?? 30_000);
+    incoming.reject(status);
+    return incomingInfo(incoming);
+  }
+
+  #localMedia(session: MediaSession, codecs: readonly AudioCodecName[] | undefined, telephoneEvent: boolean | undefined): LocalMedia {
+    return {
+      address: session.localAddress === '0.0.0.0' ? '127.0.0.1' : session.localAddress,
+      port: session.rtpPort,
+      codecs: offeredCodecs(codecs ?? ['PCMU', 'PCMA']),
+      telephoneEvent: telephoneEvent ?? true,
+      ptime: FRAME_MS,
+    };
+  }
+
   /** Hangs up every live call, then closes SIP and media. Idempotent. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closing = (async () => {
+      for (const c of this.#unclaimed.splice(0)) { try { c.reject(480); } catch { /* already gone */ } }
       await Promise.allSettled([...this.#calls].map((c) => c.hangup()));
       await this.#stack.close();
       await this.#engine.close();
@@ -238,8 +345,19 @@ interface CallDeps {
   readonly clockAdd: (fn: (t: ClockTick) => void) => () => void;
   readonly resampler: Resampler;
   readonly render: Omit<RenderOptions, 'sampleRate'>;
-  readonly opts: DialOptions;
+  readonly opts: CallOptions;
+  readonly direction: 'outbound' | 'inbound';
   readonly onEnded: (call: TestCall) => void;
+}
+
+function incomingInfo(c: IncomingCall): IncomingInfo {
+  const user = (uri: string): string | undefined => /^sips?:([^@;?]+)@/i.exec(uri)?.[1];
+  return {
+    callId: c.callId,
+    from: c.callingNumber ?? user(c.from.uri),
+    to: c.calledNumber ?? c.dialledUser,
+    headers: (name) => c.request.headers.get(name.toLowerCase()) ?? undefined,
+  };
 }
 
 interface QueueItem {
@@ -299,6 +417,7 @@ export class TestCall {
   #received: Int16Array[] = [];
   #clipSeq = 0;
   #renderError: unknown = null;
+  #incoming: IncomingInfo | null = null;
 
   /** @internal Created by TestCaller.dial(). */
   constructor(deps: CallDeps) {
@@ -316,6 +435,20 @@ export class TestCall {
     this.#inviteAt = at;
     this.#origin = at; // until answered, times count from the INVITE
     this.#events.push({ type: 'invite', ms: at, to });
+  }
+
+  /** @internal */
+  noteIncoming(c: IncomingCall): void {
+    const at = performance.now();
+    this.#inviteAt = at;
+    this.#origin = at;
+    this.#incoming = incomingInfo(c);
+    this.#events.push({ type: 'incoming', ms: at, from: this.#incoming.from ?? '', to: this.#incoming.to ?? '' });
+  }
+
+  /** @internal */
+  noteSentProgress(status: number, reason: string): void {
+    this.#events.push({ type: 'progress', ms: performance.now(), status, reason });
   }
 
   /** @internal */
@@ -371,6 +504,10 @@ export class TestCall {
     return this.#dialog;
   }
   get session(): MediaSession { return this.#session; }
+  /** 'outbound' = we dialled (dial), 'inbound' = we answered (answerNext). */
+  get direction(): 'outbound' | 'inbound' { return this.#d.direction; }
+  /** For answered calls: who called and which number. */
+  get incoming(): IncomingInfo | null { return this.#incoming; }
   /** Negotiated codec name (PCMU, PCMA, G722, opus). */
   get codec(): string { return this.#codec; }
   /** PCM rate of the call (8000 for G.711, 16000 for G.722/Opus). */
@@ -381,7 +518,7 @@ export class TestCall {
   now(): number { return round1(performance.now() - this.#origin); }
   /** Converts a performance.now() time to the call clock. */
   toCallMs(perfMs: number): number { return round1(perfMs - this.#origin); }
-  /** Post-dial delay: INVITE sent → 200 OK received. */
+  /** Outbound: post-dial delay (INVITE sent → 200 OK). Inbound: INVITE received → ACK received. */
   get setupMs(): number { return round1(this.#origin - this.#inviteAt); }
 
   /** Agent speech segments (on the call clock). */

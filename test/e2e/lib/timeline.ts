@@ -1,6 +1,6 @@
 /**
  * The call timeline: what the test caller saw and did, in order, in milliseconds on the CALL
- * CLOCK (0 = the 200 OK arrived; events before the answer are negative).
+ * CLOCK (0 = the 200 OK arrived, or for answered calls the ACK; earlier events are negative).
  *
  * Exactness (see README.md):
  * - `caller-speech-*`: the moment our media tick handed the packet to the socket (exact to the
@@ -14,6 +14,8 @@ export type ClipKind = 'speech' | 'noise';
 
 export type TimelineEvent =
   | { readonly type: 'invite'; readonly ms: number; readonly to: string }
+  /** We were called (answerNext). */
+  | { readonly type: 'incoming'; readonly ms: number; readonly from: string; readonly to: string }
   | { readonly type: 'progress'; readonly ms: number; readonly status: number; readonly reason: string }
   | { readonly type: 'answered'; readonly ms: number; readonly codec: string }
   | { readonly type: 'caller-speech-start'; readonly ms: number; readonly clip: string; readonly kind: ClipKind }
@@ -107,6 +109,7 @@ export function agentSegments(events: readonly TimelineEvent[]): { startMs: numb
 function describe(e: TimelineEvent): string {
   switch (e.type) {
     case 'invite': return `INVITE ${e.to}`;
+    case 'incoming': return `INVITE from ${e.from} to ${e.to}`;
     case 'progress': return `${e.status} ${e.reason}`;
     case 'answered': return `answered (${e.codec})`;
     case 'caller-speech-start': return `caller ${e.kind} starts: ${e.clip}`;
