@@ -10,7 +10,8 @@
  * - Target delay: starts at `initialDelayMs`, follows 3x the RFC 3550 interarrival jitter + one
  *   frame, grows by one frame on each underrun or late packet, shrinks slowly (one frame after
  *   ~10 s of calm) within [minDelayMs, maxDelayMs]. Added delay is only taken at talkspurt
- *   starts (marker bit) or after an underrun; excess depth is trimmed by dropping a frame.
+ *   starts (marker bit) or after an underrun; sustained excess depth is trimmed by dropping one
+ *   frame per 200 ms.
  * - Timestamp jumps with contiguous sequence numbers (silence suppression, DTMF) play on;
  *   a sequence jump larger than 3000 resets the buffer (sender restart).
  */
@@ -73,6 +74,7 @@ export class JitterBuffer {
   #highest = -Infinity;
   #target: number;
   #calmPops = 0;
+  #over = 0;
   #concealRun = 0;
   #lastTransit: number | null = null;
   #jitter = 0; // ms
@@ -199,12 +201,16 @@ export class JitterBuffer {
   }
 
   #adapt(): void {
-    // Trim excess depth (sender clock faster than ours, or a burst after a network stall).
+    // Trim excess depth (sender clock faster than ours, or a burst after a stall), gently: one
+    // frame per 200 ms of sustained excess, so a one-off burst costs little audio.
     if (this.#packets.size > this.#target + 2) {
-      const seq = this.#next;
-      if (this.#packets.delete(seq)) { this.#remember(seq); this.#s.dropped++; }
-      this.#next++;
-    }
+      if (++this.#over >= 10) {
+        this.#over = 0;
+        const seq = this.#next;
+        if (this.#packets.delete(seq)) { this.#remember(seq); this.#s.dropped++; }
+        this.#next++;
+      }
+    } else this.#over = 0;
     if (++this.#calmPops >= 500) {
       this.#calmPops = 0;
       const desired = Math.max(this.#minFrames, Math.ceil((3 * this.#jitter) / this.frameMs) + 1);
