@@ -23,9 +23,11 @@ export interface TurnLatency {
   stt_final_ms: number | null;
   /** Turn end -> first LLM text. */
   llm_first_token_ms: number | null;
+  /** LLM request sent -> first sentence (or clause) complete and handed to the TTS. */
+  llm_first_sentence_ms: number | null;
   /** First text sent to TTS -> first audio back. */
   tts_first_audio_ms: number | null;
-  /** Turn end -> first audio handed to the pacer, less the LLM and TTS waits. */
+  /** Turn end -> first audio handed to the pacer, less the LLM's first sentence and the TTS's first audio. */
   engine_overhead_ms: number | null;
   /** Caller's last speech -> first agent audio handed to the pacer (it leaves within one 20 ms tick). */
   first_packet_ms: number | null;

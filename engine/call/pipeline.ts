@@ -300,7 +300,7 @@ export class PipelineConversation implements Conversation {
       turn: ++this.#turnNo,
       endpointing_ms: Math.round(endpointingMs),
       stt_final_ms: speechEnd !== null && this.#lastFinalAt !== null ? Math.max(0, Math.round(this.#lastFinalAt - speechEnd)) : null,
-      llm_first_token_ms: null, tts_first_audio_ms: null, engine_overhead_ms: null, first_packet_ms: null,
+      llm_first_token_ms: null, llm_first_sentence_ms: null, tts_first_audio_ms: null, engine_overhead_ms: null, first_packet_ms: null,
     };
     await this.#reply({ latency, turnEndAt, speechEnd });
   }
@@ -342,33 +342,49 @@ export class PipelineConversation implements Conversation {
     let llmFirst: number | null = null;
     let ttsTextAt: number | null = null;
     let ttsFirst: number | null = null;
+    let llmRequestAt: number | null = null;
 
-    const tts = await this.#openTts(abort.signal).catch((e: unknown) => {
+    // The TTS socket opens while the LLM thinks: text waits in `pending` until it is up.
+    type Stream = Awaited<ReturnType<TtsProvider['stream']>>;
+    let tts: Stream | null = null;
+    let ttsFailed = false;
+    const pending: string[] = [];
+    let flushed = false;
+    const ttsReady = this.#openTts(abort.signal).then((t) => {
+      tts = t;
+      for (const p of pending.splice(0)) t.pushText(p);
+      if (flushed) t.flush();
+      return t;
+    }, (e: unknown) => {
+      ttsFailed = true;
       this.#providerError(e, false);
       return null;
     });
-    const pump = tts ? (async () => {
-      for await (const ev of tts) {
+    const pump = ttsReady.then(async (t) => {
+      if (!t) return;
+      for await (const ev of t) {
         if (ev.type !== 'audio') continue;
         ttsFirst ??= this.#o.clock.now();
         this.#speaker.push(u, { audio: ev.audio, format: ev.format, offsetMs: ev.offsetMs, durationMs: ev.durationMs, alignment: ev.alignment });
       }
-    })().catch((e: unknown) => {
+    }).catch((e: unknown) => {
       if (!abort.signal.aborted) this.#providerError(e, false);
-    }) : Promise.resolve();
+    });
 
     const chunker = new SentenceChunker();
     const sendText = (piece: string): void => {
-      const t = this.#pronounce(piece);
+      const t = this.#pronounce(piece) + ' ';
       turn.spoken += (turn.spoken ? ' ' : '') + piece;
       ttsTextAt ??= this.#o.clock.now();
-      tts?.pushText(t + ' ');
+      if (tts) (tts as Stream).pushText(t);
+      else if (!ttsFailed) pending.push(t);
     };
     this.#setAgentSpeaking(true);
     try {
       for (let round = 0; round < 6 && !abort.signal.aborted; round++) {
         const calls: LlmToolCall[] = [];
         let roundText = '';
+        llmRequestAt ??= this.#o.clock.now();
         const stream = this.#o.llm.complete({
           model: String(llmCfg.model ?? 'gpt-4o-mini'),
           messages: this.#history,
@@ -405,16 +421,19 @@ export class PipelineConversation implements Conversation {
         if (!turn.spoken) sendText("Sorry, I'm having trouble right now. Could you say that again?");
       }
     }
-    tts?.flush();
+    flushed = true;
+    if (tts) (tts as Stream).flush();
     await pump;
     if (m && !abort.signal.aborted) {
       const firstPlay = u.firstPlayAt;
       const l = m.latency;
       l.llm_first_token_ms = llmFirst !== null ? Math.round(llmFirst - m.turnEndAt) : null;
+      l.llm_first_sentence_ms = ttsTextAt !== null && llmRequestAt !== null ? Math.round(ttsTextAt - llmRequestAt) : null;
       l.tts_first_audio_ms = ttsFirst !== null && ttsTextAt !== null ? Math.round(ttsFirst - ttsTextAt) : null;
       if (firstPlay !== null) {
         l.first_packet_ms = m.speechEnd !== null ? Math.round(firstPlay - m.speechEnd) : null;
-        const providers = (llmFirst !== null ? llmFirst - m.turnEndAt : 0) + (ttsFirst !== null && ttsTextAt !== null ? ttsFirst - ttsTextAt : 0);
+        // What the providers took: the LLM up to its first sentence, the TTS up to its first audio.
+        const providers = (ttsTextAt !== null && llmRequestAt !== null ? ttsTextAt - llmRequestAt : 0) + (ttsFirst !== null && ttsTextAt !== null ? ttsFirst - ttsTextAt : 0);
         l.engine_overhead_ms = Math.max(0, Math.round(firstPlay - m.turnEndAt - providers));
       }
       this.#o.emit({ type: 'turn-latency', latency: l });

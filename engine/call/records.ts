@@ -37,6 +37,8 @@ export class CallRecorder {
   readonly #i: RecorderInit;
   readonly #messages: CallMessage[] = [];
   readonly #turns: TurnLatency[] = [];
+  /** Everything stored in the call's `timings` (exposed as `latency`): turns plus call-level marks. */
+  readonly #timings: Record<string, unknown> = { turns: this.#turns };
   #startedAt: string | null = null;
   #ended: Promise<CallRecord | undefined> | null = null;
   #byok: ByokUse = { stt: false, llm: false, tts: false };
@@ -88,13 +90,13 @@ export class CallRecorder {
 
   latency(l: TurnLatency): void {
     this.#turns.push(l);
-    this.#i.store.calls.update(this.#i.callId, { timings: { turns: this.#turns } });
+    this.#i.store.calls.update(this.#i.callId, { timings: this.#timings });
   }
 
-  /** Extra timings (first audio after ACK, barge-in reactions). */
+  /** Call-level timings (e.g. greeting_queued_ms). */
   timing(key: string, value: unknown): void {
-    const rec = this.#i.store.calls.getById(this.#i.callId);
-    this.#i.store.calls.update(this.#i.callId, { timings: { ...(rec?.timings ?? {}), turns: this.#turns, [key]: value } });
+    this.#timings[key] = value;
+    this.#i.store.calls.update(this.#i.callId, { timings: this.#timings });
   }
 
   recording(path: string): void {

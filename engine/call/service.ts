@@ -420,7 +420,8 @@ export class CallService implements Telephony {
         cachedAudio: (text) => this.#greetings.get(GreetingCache.key(String(tts.provider), ttsOpts, text)),
         emit: call.onConversationEvent,
       });
-      await Promise.race([warm, new Promise((r) => setTimeout(r, 3000))]);
+      // A warm greeting is ready at once; a cold one must not hold the 200 OK back for long.
+      await Promise.race([warm, new Promise((r) => setTimeout(r, 250))]);
     }
     call.setConversation(conversation);
     try {
@@ -557,8 +558,38 @@ export class CallService implements Telephony {
 
   // ---- registrations ----
 
+  /**
+   * Greetings of assistants on active numbers are synthesised ahead (G.711 formats), so even the
+   * first call's greeting leaves right after the ACK. Best effort: missing keys are skipped.
+   */
+  #warmGreetings(): void {
+    const { store } = this.#o;
+    const seen = new Set<string>();
+    for (const t of store.trunks.listAllActive()) {
+      if (seen.has(t.org_id)) continue;
+      seen.add(t.org_id);
+      for (const n of store.numbers.list(t.org_id)) {
+        if (!n.is_active || !n.agent_id) continue;
+        const a = store.assistants.get(t.org_id, n.agent_id);
+        if (!a || typeof a.first_message !== 'string' || !a.first_message || !isObj(a.tts_config)) continue;
+        let providers: CallProviders;
+        try {
+          providers = this.#o.providers.resolve(t.org_id, a);
+        } catch {
+          continue;
+        }
+        if (providers.kind !== 'pipeline') continue;
+        for (const format of ['ulaw_8000', 'alaw_8000'] as const) {
+          const opts = { voiceId: String(a.tts_config.voice_id ?? ''), outputFormat: format, ...(typeof a.tts_config.model === 'string' ? { model: a.tts_config.model } : {}) };
+          void this.#greetings.warm(GreetingCache.key(String(a.tts_config.provider), opts, a.first_message), providers.tts, opts, a.first_message);
+        }
+      }
+    }
+  }
+
   #syncRegistrations(): void {
     if (!this.#sip || this.#draining) return;
+    this.#warmGreetings();
     const want = new Map(this.#o.store.trunks.listAllActive().filter((t) => t.register && t.auth_username && t.auth_password).map((t) => [t.id, t]));
     for (const [id, r] of this.#registrations) {
       const t = want.get(id);
