@@ -143,3 +143,15 @@ test('REFER to a tel: URI kept exactly, NOTIFY progress reported, then BYE', asy
     assertSippOk(await run.done);
   }, rtp);
 });
+
+test('session timer: the caller is the refresher but never refreshes → the engine ends the call (session-expired)', async () => {
+  const rtp = new RtpSocket();
+  const aa = autoAnswer(rtp);
+  await withStack({ onCall: aa.onCall, sessionTimer: { minSE: 2 } }, async (port) => {
+    const run = await sipp('uac-timer-expire.xml', { remote: `127.0.0.1:${port}`, args: ['-s', '+14155550100'] });
+    const d = await aa.next();
+    assert.deepEqual(d.sessionTimer, { interval: 3, refresher: 'remote' });
+    assert.equal(await d.closed, 'session-expired');
+    assertSippOk(await run.done);
+  }, rtp);
+});

@@ -219,3 +219,9 @@ scenario('uas-earlymedia', 'Engine calls sipp: 183 with SDP (early media), then 
 scenario('bench-uac', 'Benchmark call: INVITE, 200, ACK, 100 ms hold, BYE.',
   send(invite(body=sdp()), True) + recv_resp(100, optional=True) + recv_resp(180, optional=True)
   + recv_resp(200, rrs=True) + send(ack()) + pause(100) + bye_from_sipp(2))
+
+# Session expiry: sipp is the refresher and never refreshes; the engine must BYE before expiry.
+scenario('uac-timer-expire', 'RFC 4028: the caller is the refresher (refresher=uac) and never refreshes; the engine sends BYE before the session expires.',
+  call_setup(extra_headers='Supported: timer\nSession-Expires: 3;refresher=uac\nMin-SE: 2',
+             checks=[ereg('Session-Expires: 3;refresher=uac', 'x1')])
+  + bye_from_engine() + pause(100), refs=('x1',))
