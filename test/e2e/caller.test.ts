@@ -18,7 +18,7 @@ import { CODEC_CAPABILITIES, MediaEngine, Resampler, parseWav } from '../../medi
 import type { ClockTick, MediaSession } from '../../media/index.js';
 import {
   CallerError, SpeechDetector, TestCaller, agentSegments, bargeIns, formatTimeline, loadFixtureClip, noiseBurst,
-  renderText, responseLatencies, speechFrames, trimSilence,
+  renderText, responseLatencies, speechFrames, summarize, trimSilence,
 } from './caller.js';
 import type { TestCall, TimelineEvent } from './caller.js';
 
@@ -496,6 +496,11 @@ describe('timeline helpers', () => {
   test('bargeIns: caller onset inside agent speech → the agent\'s last speech packet', () => {
     assert.deepEqual(bargeIns(tl), [{ clip: 'interrupt', kind: 'speech', callerStartMs: 900, agentEndMs: 1150, reactionMs: 250 }]);
     assert.deepEqual(agentSegments(tl), [{ startMs: 100, endMs: 1150 }, { startMs: 2400, endMs: 3000 }, { startMs: 5000, endMs: null }]);
+  });
+
+  test('summarize: nearest-rank percentiles', () => {
+    assert.deepEqual(summarize([5, 1, 4, 2, 3, 6, 7, 8, 9, 10]), { n: 10, p50: 5, p95: 10, max: 10, mean: 5.5 });
+    assert.equal(summarize([]).n, 0);
   });
 
   test('formatTimeline prints one line per event', () => {

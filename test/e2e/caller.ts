@@ -34,8 +34,8 @@ export { SpeechDetector, frameDbfs, speechFrames } from './lib/detector.js';
 export type { DetectorOptions, DetectorEvent, SpeechSegment } from './lib/detector.js';
 export { renderText, loadWav, loadFixtureClip, fixtureClips, noiseBurst, trimSilence, writeWav } from './lib/audio.js';
 export type { Pcm, RenderOptions, NoiseOptions } from './lib/audio.js';
-export { formatTimeline, responseLatencies, bargeIns, agentSegments } from './lib/timeline.js';
-export type { TimelineEvent, TimelineEventType, HangupBy, ClipKind, ResponseLatency, BargeIn } from './lib/timeline.js';
+export { formatTimeline, responseLatencies, bargeIns, agentSegments, summarize } from './lib/timeline.js';
+export type { TimelineEvent, TimelineEventType, HangupBy, ClipKind, ResponseLatency, BargeIn, Summary } from './lib/timeline.js';
 
 const FRAME_MS = 20;
 

@@ -132,3 +132,19 @@ export function formatTimeline(events: readonly TimelineEvent[]): string {
 export function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
+
+export interface Summary {
+  readonly n: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** p50/p95 (nearest rank), max and mean of latencies gathered over many calls (for bench/). */
+export function summarize(values: readonly number[]): Summary {
+  if (values.length === 0) return { n: 0, p50: NaN, p95: NaN, max: NaN, mean: NaN };
+  const v = [...values].sort((a, b) => a - b);
+  const rank = (p: number): number => v[Math.min(v.length - 1, Math.max(0, Math.ceil(p * v.length) - 1))]!;
+  return { n: v.length, p50: round1(rank(0.5)), p95: round1(rank(0.95)), max: round1(v[v.length - 1]!), mean: round1(v.reduce((a, b) => a + b, 0) / v.length) };
+}
