@@ -13,6 +13,7 @@ export { createOffer, createAnswer, processAnswer, SdpError } from './sdp.js';
 export type { Endpoint, TransportProtocol, TlsOptions } from './transport.js';
 export type { TimerValues } from './transaction.js';
 export { normalizeE164 } from './e164.js';
+export { createAllowList, AllowListError } from './allowlist.js';
 export type { E164Options } from './e164.js';
 export { SipError, SipParseError, CallFailedError, SipTransportError, failureReasonForStatus } from './errors.js';
 export type { CallFailureReason } from './errors.js';

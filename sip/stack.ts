@@ -115,6 +115,11 @@ class RefusalLimiter {
   }
   /** Count a refusal; true when it may still be answered. */
   refuse(ip: string): boolean {
+    if (!this.totals.has(ip) && this.totals.size >= 10000) {
+      // Bounded memory under spoofed-source floods: forget the oldest source.
+      const oldest = this.totals.keys().next().value;
+      if (oldest !== undefined) this.totals.delete(oldest);
+    }
     this.totals.set(ip, (this.totals.get(ip) ?? 0) + 1);
     const w = this.#win(ip);
     w.count++;

@@ -137,3 +137,19 @@ describe('E.164 and end reasons', () => {
     assert.equal(failureReasonForStatus(503), 'failed_to_connect');
   });
 });
+
+describe('allowlist', () => {
+  test('addresses and CIDRs, IPv4 and IPv6, mapped addresses; bad entries throw', async () => {
+    const { createAllowList, AllowListError } = await import('../../../sip/allowlist.js');
+    const allowed = createAllowList(['203.0.113.7', '198.51.100.0/24', '2001:db8::/32']);
+    assert.equal(allowed('203.0.113.7'), true);
+    assert.equal(allowed('203.0.113.8'), false);
+    assert.equal(allowed('198.51.100.254'), true);
+    assert.equal(allowed('::ffff:198.51.100.1'), true);
+    assert.equal(allowed('2001:db8:1::5'), true);
+    assert.equal(allowed('2001:db9::1'), false);
+    assert.equal(allowed('not-an-ip'), false);
+    assert.throws(() => createAllowList(['10.0.0.0/33']), AllowListError);
+    assert.throws(() => createAllowList(['example.com']), AllowListError);
+  });
+});
