@@ -161,6 +161,7 @@ export class MediaSession {
 
   #ticks = 0;
   #agentFrame: Int16Array | null = null;
+  #recQueue: Int16Array[] = [];
   #finished: PlayedItem[] = [];
 
   constructor(deps: SessionDeps) {
@@ -314,6 +315,7 @@ export class MediaSession {
   async stopRecording(): Promise<void> {
     const w = this.#recorder;
     this.#recorder = null;
+    this.#recQueue = [];
     if (w) await w.close();
   }
 
@@ -470,13 +472,24 @@ export class MediaSession {
     this.#ticks++;
     if (t.skipped > 0) { this.#c.skippedTicks += t.skipped; this.#c.lateWakeups++; }
     else if (t.now - t.deadline > 2) this.#c.lateWakeups++;
-    // After a late wake-up, the caller audio that piled up meanwhile is still drained frame by
-    // frame (the STT and VAD lose nothing), but only ONE packet is sent: no bursts towards the peer.
-    const frames = 1 + Math.min(t.skipped, 10);
-    for (let k = 0; k < frames; k++) {
-      const caller = this.#receiveTick(t);
-      const agent = k === frames - 1 ? this.#agentFrame : null;
-      if (this.#recorder && this.#codec) this.#record(caller, agent);
+    // One caller frame per tick; when packets piled up (a burst after a stall, here or in the
+    // network), up to two extra frames that are really buffered are delivered at once, so the
+    // STT and VAD lose nothing and the delay shrinks back instead of frames being dropped.
+    const callerFrames: Int16Array[] = [];
+    const first = this.#receiveTick(t, false);
+    if (first) callerFrames.push(first);
+    for (let extra = 0; extra < 2 && this.#jb.excessFrames > 0; extra++) {
+      const c = this.#receiveTick(t, true);
+      if (!c) break;
+      callerFrames.push(c);
+    }
+    if (this.#recorder && this.#codec) {
+      // Wall-clock aligned: one stereo frame per elapsed tick (skipped ticks included); caller
+      // frames queue up so bursts are not lost; the agent channel carries what was sent.
+      this.#recQueue.push(...callerFrames);
+      const ticks = 1 + Math.min(t.skipped, 50);
+      for (let k = 0; k < ticks; k++) this.#record(this.#recQueue.shift() ?? null, k === ticks - 1 ? this.#agentFrame : null);
+      if (this.#recQueue.length > 50) this.#recQueue.splice(0, this.#recQueue.length - 50);
     }
     this.#agentFrame = null;
     for (const done of this.#finished) this.#emit({ type: 'played', id: done.id, playedMs: done.playedMs });
@@ -484,12 +497,14 @@ export class MediaSession {
     this.#housekeeping(t);
   }
 
-  #receiveTick(t: ClockTick): Int16Array | null {
+  /** One caller frame. `onlyBuffered`: take it only if it is really there (no concealment). */
+  #receiveTick(t: ClockTick, onlyBuffered: boolean): Int16Array | null {
     const codec = this.#codec;
     const remote = this.#remote;
     if (!codec || !remote) return null;
     const n = codec.frameSamples;
     while (this.#fifo.samples < n) {
+      if (onlyBuffered && !this.#jb.hasNext) return null;
       const r = this.#jb.pop(t.now);
       if (r.type === 'idle') break;
       if (r.type === 'packet') {
@@ -520,7 +535,7 @@ export class MediaSession {
       this.#vad?.push(f.pcm.slice()); // the detector may read it later (async inference)
       return f.pcm;
     }
-    if (receiving && this.#receivedAudio && this.#vad) {
+    if (!onlyBuffered && receiving && this.#receivedAudio && this.#vad) {
       // The far end stopped sending (silence suppression): let the detector see the silence.
       this.#callerMs += 20;
       this.#vad.push(new Int16Array(n));
