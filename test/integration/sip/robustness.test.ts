@@ -143,6 +143,10 @@ test('TLS: OPTIONS over TLS, and a stack-to-stack call over TLS with a 407 diges
     const db = await waitFor(() => dialogB);
     assert.equal(db.trunkId, 'trunk-digest');
     assert.match(db.initialRequest.headers.get('proxy-authorization') ?? '', /algorithm=SHA-256/);
+    const seen: string[] = [];
+    const iterate = (async () => { for await (const e of db.events()) { seen.push(e.type === 'dtmf' ? `dtmf:${e.digit}` : e.type); if (e.type === 'closed') break; } })();
+    const info = await d.sendDtmf('7');
+    assert.equal(info.status, 200);
     const held = await d.modify({ hold: true });
     assert.equal(held.localDirection, 'sendonly');
     assert.equal(db.remoteHold, true);
@@ -150,6 +154,9 @@ test('TLS: OPTIONS over TLS, and a stack-to-stack call over TLS with a 407 diges
     assert.equal(resumed.localDirection, 'sendrecv');
     await d.bye();
     assert.equal(await db.closed, 'remote-bye');
+    await iterate;
+    // Every re-INVITE carrying Session-Expires also refreshes the session (RFC 4028 §10).
+    assert.deepEqual(seen, ['dtmf:7', 'session-refresh', 'reinvite', 'session-refresh', 'reinvite', 'bye', 'closed']);
 
     await assert.rejects(
       a.placeCall({ trunk: { ...trunk, password: 'wrong' }, to: '+15550100', from: { user: '+15550199' }, media: media(rtp.port) }),

@@ -107,3 +107,16 @@ test('unreachable trunk → CallFailedError(failed_to_connect)', async () => {
     );
   });
 });
+
+test('outbound over TCP: the call and its BYE use the TCP connection', async () => {
+  await withOutbound(async (stack, rtp) => {
+    const uas = await sipp('uas-answer.xml', { transport: 't1' });
+    const d = await stack.placeCall({
+      trunk: { host: '127.0.0.1', port: uas.port, transport: 'tcp', pAssertedIdentity: true },
+      to: '+15550111', from: { user: '+15550199', display: 'Agent' }, media: media(rtp.port),
+    });
+    assert.match(d.initialRequest.headers.get('via') ?? '', /^SIP\/2\.0\/TCP /);
+    await d.bye();
+    assertSippOk(await uas.done);
+  });
+});
