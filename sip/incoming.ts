@@ -3,7 +3,7 @@ import { TypedEmitter } from './emitter.js';
 import { createResponse, parseNameAddr, parseParams, parseCSeq, tokenList, getTag, parseUri } from './message.js';
 import type { NameAddr, SipRequest, SipResponse } from './message.js';
 import { createAnswer, createOffer, processAnswer, SdpError } from './sdp.js';
-import type { LocalMedia } from './sdp.js';
+import type { LocalMedia, NegotiatedMedia } from './sdp.js';
 import { CallFailedError, SipError, SipTransportError } from './errors.js';
 import { Dialog, userOf } from './dialog.js';
 import type { SipCore, EarlyHandler } from './core.js';
@@ -174,6 +174,16 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvent> implements Ear
       return;
     }
     this.#core.respond(tx, createResponse(req, req.method === 'UPDATE' ? 491 : 481, undefined, { toTag: this.#localTag }));
+  }
+
+  /**
+   * What answer({ media }) would negotiate, without answering: the codec (with the caller's
+   * payload type), telephone-event, remote address. Undefined for a late offer; throws
+   * SdpError('SDP_NO_COMMON_CODEC') when answer() would send 488.
+   */
+  preview(media: LocalMedia): NegotiatedMedia | undefined {
+    if (this.remoteSdp === undefined) return undefined;
+    return createAnswer(this.remoteSdp, media, { sessionId: this.#sdpSessionId, version: 1 }).media;
   }
 
   /** Reject with a final status (403, 404, 480, 486, 488, 603...). */

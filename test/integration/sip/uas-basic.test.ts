@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, RtpSocket, sipp, autoAnswer, assertSippOk } from './helpers.js';
 import type { DialogEvent } from '../../../sip/index.js';
+import { SdpError } from '../../../sip/index.js';
 
 test('sipp calls the engine: answered with SDP, RTP flows both ways, INFO DTMF, BYE from caller', async () => {
   const rtp = new RtpSocket();
@@ -16,6 +17,8 @@ test('sipp calls the engine: answered with SDP, RTP flows both ways, INFO DTMF, 
     const call = aa.calls[0]!;
     assert.equal(call.calledNumber, '+14155550100');
     assert.equal(call.callingNumber, '+14155550123');
+    assert.equal(call.preview({ address: '127.0.0.1', port: 1, codecs: [{ name: 'PCMU', clockRate: 8000, payloadType: 0 }] })?.codec.payloadType, 0);
+    assert.throws(() => call.preview({ address: '127.0.0.1', port: 1, codecs: [{ name: 'G722', clockRate: 8000, payloadType: 9 }] }), (e: unknown) => e instanceof SdpError && e.code === 'SDP_NO_COMMON_CODEC');
     assert.equal(dialog.media?.codec.name, 'PCMU');
     assert.equal(dialog.media?.telephoneEvent?.payloadType, 101);
     // RTP to sipp's media port comes back from its echo.
