@@ -91,7 +91,7 @@ const ENV_PATHS: ReadonlyArray<readonly [string, string]> = [
   ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'],
   ['DATA_DIR', 'dataDir'], ['BOOTSTRAP_API_KEY', 'bootstrapApiKey'], ['MASTER_KEY', 'masterKey'],
   ['LOG_LEVEL', 'logLevel'], ['MAX_CALL_DURATION_SECONDS', 'calls.maxDurationSeconds'],
-  ['DRAIN_SECONDS', 'calls.drainSeconds'], ['WEBHOOKS_ALLOW_HTTP', 'webhooks.allowHttp'],
+  ['DRAIN_SECONDS', 'calls.drainSeconds'], ['RECORD_CALLS', 'calls.record'], ['WEBHOOKS_ALLOW_HTTP', 'webhooks.allowHttp'],
   ['DEFAULT_TIMEZONE', 'defaults.timezone'],
   ...PROVIDER_NAMES.flatMap((p) => [
     [`${p.toUpperCase()}_API_KEY`, `providers.${p}.apiKey`] as const,
@@ -192,6 +192,7 @@ export function loadConfig(env: Env = {}): EngineConfig {
     calls: {
       maxDurationSeconds: int(n('calls.maxDurationSeconds'), g('calls.maxDurationSeconds'), 10, 86_400),
       drainSeconds: int(n('calls.drainSeconds'), g('calls.drainSeconds'), 0, 86_400),
+      record: bool(n('calls.record'), g('calls.record')),
     },
     webhooks: { allowHttp: bool(n('webhooks.allowHttp'), g('webhooks.allowHttp')) },
     defaults: { timezone: zone(n('defaults.timezone'), g('defaults.timezone')) },

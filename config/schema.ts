@@ -49,6 +49,8 @@ export interface EngineConfig {
     readonly maxDurationSeconds: number;
     /** How long live calls may run on after SIGTERM before they are ended. */
     readonly drainSeconds: number;
+    /** Record every call as a stereo WAV (caller left, agent right) in DATA_DIR/recordings; never for gdpr_mode assistants. */
+    readonly record: boolean;
   };
   readonly webhooks: {
     /** Allow http:// webhook URLs (spec §6.8 production mode allows https only). */
@@ -75,7 +77,7 @@ export const DEFAULTS: EngineConfig = {
     xai: { apiKey: null, baseUrl: null },
     resend: { apiKey: null, baseUrl: null },
   },
-  calls: { maxDurationSeconds: 3600, drainSeconds: 30 },
+  calls: { maxDurationSeconds: 3600, drainSeconds: 30, record: false },
   webhooks: { allowHttp: true },
   defaults: { timezone: 'UTC' },
 };

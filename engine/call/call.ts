@@ -3,6 +3,8 @@
  * and routes between them; it does not contain them. `end()` is idempotent: hang up, stop media,
  * close the conversation, write the record, queue the report.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Dialog, DialogEvent } from '../../sip/index.js';
 import type { MediaSession } from '../../media/index.js';
@@ -30,6 +32,8 @@ export interface CallInit {
   readonly referTarget: (destination: string) => string | null;
   readonly onClosed: (call: Call) => void;
   readonly metrics?: EngineMetrics;
+  /** WAV path when this call is recorded. */
+  readonly recordTo?: string;
 }
 
 export class Call {
@@ -121,6 +125,15 @@ export class Call {
       else if (reason !== 'local-bye') void this.end('error', `dialog closed: ${reason}`);
     });
     this.#i.recorder.inProgress();
+    if (this.#i.recordTo) {
+      try {
+        await mkdir(dirname(this.#i.recordTo), { recursive: true });
+        await this.#i.media.startRecording(this.#i.recordTo);
+        this.#i.recorder.recording(this.#i.recordTo);
+      } catch (e) {
+        this.#i.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'recording could not start');
+      }
+    }
     const max = this.#i.maxDurationSeconds;
     this.#maxTimer = this.#i.clock.after(max * 1000, () => void this.#onMaxDuration());
     const sil = silenceOptions(this.#i.assistant);
@@ -195,6 +208,7 @@ export class Call {
     // After a successful REFER the transferor ends its own dialog too (RFC 5589 §6.1).
     if (dialog && reason !== 'user_hangup') await dialog.bye().catch(() => undefined);
     await this.#conversation?.close().catch(() => undefined);
+    await this.#i.media.stopRecording().catch(() => undefined);
     await this.#i.media.close().catch(() => undefined);
     this.#i.log.info({ reason, error }, 'call ended');
     // Leave the registry only once the record and report are written, so a drain waits for them.

@@ -28,6 +28,8 @@ export interface RecorderInit {
   /** Analysis LLM (null: summary and analysis are skipped and the report says so). */
   analysisLlm: () => { llm: LlmProvider; model: string } | null;
   metrics?: EngineMetrics;
+  /** After the report: e-mail the summary to the assistant's notification addresses. */
+  notify?: (call: CallRecord) => Promise<void>;
 }
 
 /** Reasons that make an answered call REST `failed` / webhook `ended-with-error`. */
@@ -158,6 +160,7 @@ export class CallRecorder {
       durationSeconds: duration, summary, messages: this.#messages, analysis, endReason: reason,
       startedAt: this.#startedAt, endedAt, recordingUrl: rec.recording_path ? `/api/v1/calls/${encodeURIComponent(callId)}/recording` : null,
     }));
+    if (final && this.#i.notify) await this.#i.notify(final).catch((e: unknown) => this.#i.log.warn({ err: (e as Error).message }, 'summary e-mail failed'));
     return final;
   }
 

@@ -4,6 +4,7 @@
  * and drain. Implements the API's `Telephony` port.
  */
 import { BlockList, isIP } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../../config/index.js';
 import {
@@ -33,6 +34,8 @@ import { RealtimeConversation } from './realtime.js';
 import { analysisLlm, ProviderResolver, ProviderSetupError, type CallProviders } from './providers.js';
 import { CallRecorder } from './records.js';
 import { CallRegistry } from './registry.js';
+import { emailCallSummary, recipientsOf } from './notify.js';
+import type { CallRecord } from '../store/repos/calls.js';
 import { DEFAULT_BARGE_IN } from './bargein.js';
 import { DEFAULT_TURN } from './turns.js';
 import type { EngineMetrics } from '../metrics.js';
@@ -237,6 +240,7 @@ export class CallService implements Telephony {
       store, outbox: this.#o.outbox, log, orgId: org.id, callId: id, context,
       analysisLlm: () => analysisLlm(this.#o.providers, org.id, context.assistant),
       ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
+      notify: (rec) => this.#notify(org.id, context.assistant, rec, log),
     });
     const cancelled = new AbortController();
     inc.on('cancelled', () => cancelled.abort());
@@ -485,6 +489,7 @@ export class CallService implements Telephony {
       store, outbox: this.#o.outbox, log, orgId, callId: id, context,
       analysisLlm: () => analysisLlm(this.#o.providers, orgId, context.assistant),
       ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
+      notify: (rec) => this.#notify(orgId, context.assistant, rec, log),
     });
     recorder.setAssistant(context.assistant, plan.assistantId);
     recorder.setByok(providers.byok);
@@ -535,6 +540,13 @@ export class CallService implements Telephony {
       return;
     }
     await call.start(dialog, greeting);
+  }
+
+  async #notify(orgId: string, assistant: Obj, call: CallRecord, log: Logger): Promise<void> {
+    if (!recipientsOf(assistant).length) return;
+    const r = await emailCallSummary({ store: this.#o.store, config: this.#o.config, log, orgId, assistant, call });
+    if (r.sent) log.info({ to: r.to, id: r.id }, 'summary e-mailed');
+    else log.warn({ reason: r.reason }, 'summary e-mail not sent');
   }
 
   #track<T>(p: Promise<T>): Promise<T> {

@@ -25,7 +25,7 @@ describe('e2e: resilience', () => {
   let caller: TestCaller;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { RECORD_CALLS: 'true' } });
     caller = await TestCaller.start();
   });
   after(async () => {
@@ -54,6 +54,16 @@ describe('e2e: resilience', () => {
     const rec = await h.waitForCall((c) => c.status === 'ended' && (c.messages as Obj[] | null)?.some((m) => m.content === 'I will email you the menu.') === true);
     assert.ok((rec.messages as Obj[]).some((m) => m.role === 'user' && m.content === 'Please send me the menu by email.'));
     assert.equal(rec.end_reason, 'user_hangup');
+    // RECORD_CALLS: a stereo WAV (caller left, agent right) behind an authenticated URL.
+    assert.equal(rec.recording_url, `/api/v1/calls/${encodeURIComponent(String(rec.id))}/recording`);
+    const wav = await fetch(h.apiUrl.replace(/\/api\/v1$/, '') + String(rec.recording_url), { headers: { authorization: `Bearer ${h.key}` } });
+    assert.equal(wav.status, 200);
+    const buf = Buffer.from(await wav.arrayBuffer());
+    assert.equal(buf.toString('ascii', 0, 4), 'RIFF');
+    assert.equal(buf.readUInt16LE(22), 2, 'two channels');
+    assert.ok(buf.length > 44 + 8000 * 2 * 2, 'more than a second of audio');
+    const anon = await fetch(h.apiUrl.replace(/\/api\/v1$/, '') + String(rec.recording_url));
+    assert.equal(anon.status, 401);
   });
 
   test('an xAI realtime assistant runs the same call: greeting, a turn, transcript, record', async () => {

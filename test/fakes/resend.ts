@@ -12,7 +12,10 @@
 //          https://resend.com/docs/api-reference/domains/list-domains ({ object: "list", has_more, data }),
 //          https://resend.com/docs/api-reference/domains/delete-domain ({ object, id, deleted: true }),
 //          https://resend.com/docs/dashboard/domains/introduction (statuses not_started -> pending ->
-//            verified | failed).
+//            verified | failed),
+//          https://resend.com/docs/api-reference/emails/send-email (POST /emails: from, to (string or
+//            array, at most 50), subject, html or text; answers { id }; a `from` whose domain is not
+//            verified in the account is a 403 validation_error).
 //
 // Verification model: POST /domains/{id}/verify moves a domain (and its records) to `pending`, as
 // Resend does while it looks up DNS asynchronously; the next read (GET /domains/{id} or the list)
@@ -52,6 +55,8 @@ export interface FakeResend {
   readonly apiKey: string;
   readonly domains: Map<string, ResendDomain>;
   readonly requests: { method: string; path: string; body: unknown }[];
+  /** Accepted e-mails, in order. */
+  readonly emails: { id: string; from: string; to: string[]; subject: string; text?: string; html?: string }[];
   verifyOutcome: 'verified' | 'failed';
   failNext(status: number, body?: unknown): void;
   addDomain(name: string, opts?: { status?: ResendDomainStatus; region?: ResendRegion }): ResendDomain;
@@ -109,6 +114,8 @@ export async function startFakeResend(opts: { apiKey?: string } = {}): Promise<F
     return d;
   };
 
+  const emails: FakeResend['emails'] = [];
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const text = await readBody(req);
@@ -127,6 +134,21 @@ export async function startFakeResend(opts: { apiKey?: string } = {}): Promise<F
     if (fault) return sendJson(res, fault.status, fault.body);
 
     const parts = url.pathname.split('/').filter(Boolean);
+    if (parts[0] === 'emails' && parts.length === 1) {
+      if ((req.method ?? 'GET') !== 'POST') return err(res, 405, 'method_not_allowed', 'Method is not allowed for the requested path.');
+      const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+      for (const f of ['from', 'to', 'subject'] as const) if (b[f] === undefined) return err(res, 422, 'missing_required_field', `Missing \`${f}\` field.`);
+      if (typeof b.text !== 'string' && typeof b.html !== 'string') return err(res, 422, 'missing_required_field', 'Missing `html` or `text` field.');
+      const to = Array.isArray(b.to) ? b.to.map(String) : [String(b.to)];
+      if (to.length > 50 || to.some((t) => !/^[^\s@]+@[^\s@]+$/.test(t))) return err(res, 422, 'validation_error', 'Invalid `to` field.');
+      const from = String(b.from);
+      const fromDomain = /@([^>\s]+)>?$/.exec(from)?.[1]?.toLowerCase();
+      const ok = [...domains.values()].map(settle).some((d) => d.name === fromDomain && d.status === 'verified');
+      if (!ok) return err(res, 403, 'validation_error', `The ${fromDomain ?? from} domain is not verified. Please, add and verify your domain.`);
+      const id = randomUUID();
+      emails.push({ id, from, to, subject: String(b.subject), ...(typeof b.text === 'string' ? { text: b.text } : {}), ...(typeof b.html === 'string' ? { html: b.html } : {}) });
+      return sendJson(res, 200, { id });
+    }
     if (parts[0] !== 'domains' || parts.length > 3) return err(res, 404, 'not_found', 'The requested endpoint does not exist.');
     const method = req.method ?? 'GET';
 
@@ -200,6 +222,7 @@ export async function startFakeResend(opts: { apiKey?: string } = {}): Promise<F
     apiKey,
     domains,
     requests,
+    emails,
     get verifyOutcome() { return verifyOutcome; },
     set verifyOutcome(v) { verifyOutcome = v; },
     failNext(status: number, body?: unknown) {
