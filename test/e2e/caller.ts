@@ -370,7 +370,6 @@ interface QueueItem {
   next: number;
   startAt: number | null;
   lastSentAt: number | null;
-  lastSentIndex: number;
   speechStartAt: number | null;
   speechEndAt: number | null;
   readonly resolve: (c: SentClip) => void;
@@ -719,7 +718,7 @@ export class TestCall {
     let reject!: (err: unknown) => void;
     const done = new Promise<SentClip>((res, rej) => { resolve = res; reject = rej; });
     const item: QueueItem = {
-      label, kind, pcm: null, frames: 0, speech: null, next: 0, startAt: null, lastSentAt: null, lastSentIndex: -1,
+      label, kind, pcm: null, frames: 0, speech: null, next: 0, startAt: null, lastSentAt: null,
       speechStartAt: null, speechEndAt: null, resolve, reject,
     };
     this.#queue.push(item);
@@ -773,7 +772,6 @@ export class TestCall {
   #frameSent(item: QueueItem, index: number, at: number): void {
     if (item.startAt === null) item.startAt = at;
     item.lastSentAt = at;
-    item.lastSentIndex = index;
     const kind = item.kind;
     if (kind !== 'silence' && item.speech) {
       if (index === item.speech.first) {
