@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRtp, parseRtcp, parseWav, ulawEncode } from '../../../media/index.js';
 import type { MediaEngine, MediaSession } from '../../../media/index.js';
-import { bestCorrelation, collectAudio, concat, connect, delay, sine, startEngine, medianToneSnrDb, waitFor } from '../../fixtures/media/helpers.js';
+import { collectAudio, concat, connect, delay, sine, startEngine, medianToneSnrDb, tonePower, waitFor } from '../../fixtures/media/helpers.js';
 
 async function udpPeer(): Promise<{ sock: Socket; port: number; received: Buffer[]; close: () => Promise<void> }> {
   const sock = createSocket('udp4');
@@ -165,11 +165,16 @@ describe('bad input, loss, latching, hold, RTCP, recording', () => {
       const firstLoud = (x: Int16Array) => x.findIndex((v) => Math.abs(v) > 2000);
       const l0 = firstLoud(left), r0 = firstLoud(right);
       assert.ok(l0 >= 0 && r0 > l0, `left starts ${l0}, right ${r0}`);
-      assert.ok(medianToneSnrDb(left.subarray(l0 + 200, l0 + 4000), 500, 8000) > 25, 'caller on the left');
-      assert.ok(medianToneSnrDb(right.subarray(r0 + 200, r0 + 4000), 1000, 8000) > 25, 'agent on the right');
-      // Alignment: the caller burst ends (left) about 1.4 s before the agent burst starts (right)... both in one timeline.
-      assert.ok(Math.abs(left.length - right.length) === 0);
-      assert.ok(bestCorrelation(left.subarray(l0, l0 + 800), sine(500, 8000, 100), 8).corr > 0.9);
+      assert.equal(left.length, right.length);
+      // Channel content, by tone power (robust to a concealed frame on a loaded machine).
+      const db = (a: number, b: number) => 10 * Math.log10(a / Math.max(b, 1));
+      const L = left.subarray(l0, l0 + 4800), R = right.subarray(r0, r0 + 4800);
+      assert.ok(db(tonePower(L, 500, 8000), tonePower(L, 1000, 8000)) > 20, 'caller (500 Hz) on the left');
+      assert.ok(db(tonePower(R, 1000, 8000), tonePower(R, 500, 8000)) > 20, 'agent (1000 Hz) on the right');
+      assert.ok(db(tonePower(L, 500, 8000), tonePower(right.subarray(l0, l0 + 4800), 500, 8000)) > 20, 'no caller audio on the right');
+      // Time alignment: b started playing 800 ms (a timer: late on a loaded machine, never early)
+      // after the caller's burst reached it, and the file shows exactly that gap between channels.
+      assert.ok(r0 - l0 >= 8000 * 0.78 && r0 - l0 < 8000 * 2.5, `offset ${(r0 - l0) / 8} ms`);
       await Promise.all([a.close(), b.close()]);
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
