@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ async function startReferenceUas(): Promise<{ port: number; stop(): void }> {
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && (await udpFree(port))) await new Promise((r) => setTimeout(r, 50));
     if (!pid || (await udpFree(port))) continue;
-    return { port, stop: () => { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } } };
+    return { port, stop: () => { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } rmSync(dir, { recursive: true, force: true }); } };
   }
   throw new Error('could not start the reference sipp UAS');
 }
@@ -99,6 +99,7 @@ async function step(remote: string, rate: number): Promise<Step> {
   const offered = calls / rate;
   const counted = successful >= calls * 0.995 && Math.min(elapsed, wall) <= offered + 5;
   const achieved = (rate * successful) / calls;
+  rmSync(dir, { recursive: true, force: true });
   return { target_cps: rate, calls, successful, failed, achieved_cps: Math.round(achieved * 10) / 10, counted, seconds: Math.round(Math.min(elapsed, wall) * 10) / 10 };
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
@@ -48,7 +48,7 @@ async function startBaresip(commands: string[] = []): Promise<Baresip> {
     return {
       port,
       output: () => out,
-      stop: async () => { if (!exited) { child.kill('SIGTERM'); await Promise.race([exit, new Promise((r) => setTimeout(r, 3000))]); if (!exited) child.kill('SIGKILL'); } },
+      stop: async () => { if (!exited) { child.kill('SIGTERM'); await Promise.race([exit, new Promise((r) => setTimeout(r, 3000))]); if (!exited) child.kill('SIGKILL'); } rmSync(dir, { recursive: true, force: true }); },
     };
   }
   throw new Error('could not start baresip');

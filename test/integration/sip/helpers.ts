@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,7 @@ export async function sipp(scenario: string, opts: {
       child.on('exit', (code) => {
         let errors = '';
         try { errors = readdirSync(dir).filter((f) => f.includes('error')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n'); } catch { /* none */ }
+        rmSync(dir, { recursive: true, force: true });
         resolve({ code, stdout, stderr, errors });
       });
     });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ async function startKamailio(): Promise<{ port: number; stop(): Promise<void>; l
     return {
       port,
       log: () => log,
-      stop: async () => { if (!exited) { child.kill('SIGTERM'); await Promise.race([exit, new Promise((r) => setTimeout(r, 3000))]); if (!exited) child.kill('SIGKILL'); } },
+      stop: async () => { if (!exited) { child.kill('SIGTERM'); await Promise.race([exit, new Promise((r) => setTimeout(r, 3000))]); if (!exited) child.kill('SIGKILL'); } rmSync(dir, { recursive: true, force: true }); },
     };
   }
   throw new Error('could not start kamailio');

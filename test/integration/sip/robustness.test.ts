@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, RtpSocket, sipp, autoAnswer, assertSippOk, media, waitFor } from './helpers.js';
@@ -112,7 +112,9 @@ function makeCert(): { cert: string; key: string } {
   } catch (e) {
     throw new Error(`openssl is needed to make a test certificate: ${(e as Error).message}`);
   }
-  return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  const pair = { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  rmSync(dir, { recursive: true, force: true });
+  return pair;
 }
 
 test('TLS: OPTIONS over TLS, and a stack-to-stack call over TLS with a 407 digest challenge (SHA-256) and trunk identification', async () => {
