@@ -53,11 +53,15 @@ export class BargeIn {
     if (!on && this.#state !== 'interrupted') this.#toIdle();
   }
 
-  speechStart(): void {
+  /**
+   * `heardMs`: how much of this speech the media stream already carried when the VAD reported it
+   * (its minimum speech plus inference lag); the minimum duration counts from the real onset.
+   */
+  speechStart(heardMs: number = this.#o.vadSpeechMs): void {
     if (!this.#enabled || this.#state !== 'idle' || !this.#h.agentSpeaking()) return;
     this.#state = 'candidate';
     this.#words = 0;
-    this.#timer = this.#clock.after(Math.max(0, this.#o.minDurationMs - this.#o.vadSpeechMs), () => {
+    this.#timer = this.#clock.after(Math.max(0, this.#o.minDurationMs - heardMs), () => {
       this.#timer = null;
       if (this.#o.minWords > 0 && this.#words < this.#o.minWords) this.#state = 'waiting-words';
       else this.#interrupt();

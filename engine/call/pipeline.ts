@@ -82,6 +82,8 @@ export class PipelineConversation implements Conversation {
   #greeting: string | null = null;
   #idleWaiters: (() => void)[] = [];
   #agentSpeaking = false;
+  /** End of the caller audio seen so far, on the media session's caller clock (ms). */
+  #audioEndMs = 0;
 
   constructor(o: PipelineOptions) {
     this.#o = o;
@@ -184,23 +186,29 @@ export class PipelineConversation implements Conversation {
   #onMedia(ev: MediaEvent): void {
     switch (ev.type) {
       case 'audio':
+        this.#audioEndMs = ev.atMs + (ev.pcm.length / ev.sampleRate) * 1000;
         this.#stt?.sendAudio(ev.encoded ?? new Uint8Array(ev.pcm.buffer, ev.pcm.byteOffset, ev.pcm.byteLength));
         break;
-      case 'speech-start':
+      case 'speech-start': {
+        // The VAD reports speech after its minimum duration and inference: count from the real onset.
+        const heard = Math.max(0, this.#audioEndMs - ev.atMs);
         this.#lastSpeechAt = null;
         this.#callerWordsSinceStart = 0;
         this.#o.emit({ type: 'caller-speech', speaking: true });
         // The caller goes on before the agent said anything: the pending reply is dropped, the turn continues.
         if (this.#turn && this.#turn.utterance.firstPlayAt === null) this.#cancelTurn();
         this.#turns.speechStart();
-        this.#barge.speechStart();
+        this.#barge.speechStart(heard);
         break;
-      case 'speech-end':
-        this.#lastSpeechAt = this.#o.clock.now() - this.#o.turn.vadSilenceMs;
+      }
+      case 'speech-end': {
+        const silent = Math.max(0, this.#audioEndMs - ev.atMs);
+        this.#lastSpeechAt = this.#o.clock.now() - silent;
         this.#o.emit({ type: 'caller-speech', speaking: false });
-        this.#turns.speechEnd();
+        this.#turns.speechEnd(silent);
         this.#barge.speechEnd();
         break;
+      }
       case 'dtmf':
         this.#onDtmf(ev.digit);
         break;
@@ -360,12 +368,31 @@ export class PipelineConversation implements Conversation {
       this.#providerError(e, false);
       return null;
     });
+    let latencySent = false;
+    const sendLatency = (): void => {
+      if (!m || latencySent || abort.signal.aborted) return;
+      latencySent = true;
+      const firstPlay = u.firstPlayAt;
+      const l = m.latency;
+      l.llm_first_token_ms = llmFirst !== null ? Math.round(llmFirst - m.turnEndAt) : null;
+      l.llm_first_sentence_ms = ttsTextAt !== null && llmRequestAt !== null ? Math.round(ttsTextAt - llmRequestAt) : null;
+      l.tts_first_audio_ms = ttsFirst !== null && ttsTextAt !== null ? Math.round(ttsFirst - ttsTextAt) : null;
+      if (firstPlay !== null) {
+        l.first_packet_ms = m.speechEnd !== null ? Math.round(firstPlay - m.speechEnd) : null;
+        // What the providers took: the LLM up to its first sentence, the TTS up to its first audio.
+        const providers = (ttsTextAt !== null && llmRequestAt !== null ? ttsTextAt - llmRequestAt : 0) + (ttsFirst !== null && ttsTextAt !== null ? ttsFirst - ttsTextAt : 0);
+        l.engine_overhead_ms = Math.max(0, Math.round(firstPlay - m.turnEndAt - providers));
+      }
+      this.#o.emit({ type: 'turn-latency', latency: l });
+    };
     const pump = ttsReady.then(async (t) => {
       if (!t) return;
       for await (const ev of t) {
         if (ev.type !== 'audio') continue;
         ttsFirst ??= this.#o.clock.now();
         this.#speaker.push(u, { audio: ev.audio, format: ev.format, offsetMs: ev.offsetMs, durationMs: ev.durationMs, alignment: ev.alignment });
+        // Measured as soon as the first audio is queued (an interrupted reply keeps its entry).
+        if (u.firstPlayAt !== null) sendLatency();
       }
     }).catch((e: unknown) => {
       if (!abort.signal.aborted) this.#providerError(e, false);
@@ -424,20 +451,7 @@ export class PipelineConversation implements Conversation {
     flushed = true;
     if (tts) (tts as Stream).flush();
     await pump;
-    if (m && !abort.signal.aborted) {
-      const firstPlay = u.firstPlayAt;
-      const l = m.latency;
-      l.llm_first_token_ms = llmFirst !== null ? Math.round(llmFirst - m.turnEndAt) : null;
-      l.llm_first_sentence_ms = ttsTextAt !== null && llmRequestAt !== null ? Math.round(ttsTextAt - llmRequestAt) : null;
-      l.tts_first_audio_ms = ttsFirst !== null && ttsTextAt !== null ? Math.round(ttsFirst - ttsTextAt) : null;
-      if (firstPlay !== null) {
-        l.first_packet_ms = m.speechEnd !== null ? Math.round(firstPlay - m.speechEnd) : null;
-        // What the providers took: the LLM up to its first sentence, the TTS up to its first audio.
-        const providers = (ttsTextAt !== null && llmRequestAt !== null ? ttsTextAt - llmRequestAt : 0) + (ttsFirst !== null && ttsTextAt !== null ? ttsFirst - ttsTextAt : 0);
-        l.engine_overhead_ms = Math.max(0, Math.round(firstPlay - m.turnEndAt - providers));
-      }
-      this.#o.emit({ type: 'turn-latency', latency: l });
-    }
+    sendLatency();
     this.#speaker.end(u);
     if (!turn.interrupted && turn.spoken) this.#record({ role: 'assistant', content: turn.spoken });
     if (this.#turn === turn) {

@@ -71,9 +71,10 @@ export class TurnDetector {
     this.#cancel();
   }
 
-  speechEnd(): void {
+  /** `silentMs`: silence the media stream already carried when the VAD reported the end. */
+  speechEnd(silentMs: number = this.#opts.vadSilenceMs): void {
     this.#speaking = false;
-    this.#speechEndAt = this.#clock.now();
+    this.#speechEndAt = this.#clock.now() - silentMs + this.#opts.vadSilenceMs;
     this.#schedule();
   }
 
