@@ -8,6 +8,7 @@
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { createCodec } from './codecs/index.js';
 import type { AudioCodec } from './codecs/index.js';
 import { normalizeCodecName } from './codecs/capabilities.js';
@@ -228,6 +229,9 @@ export class MediaSession {
     this.#assertOpen();
     const name = normalizeCodecName(remote.codec.name);
     if (!name) throw new MediaError('UNSUPPORTED_CODEC', `unsupported codec ${remote.codec.name}`);
+    if (!isIPv4(remote.address)) throw new MediaError('NO_REMOTE', `remote address must be an IPv4 literal, got ${JSON.stringify(remote.address)}`);
+    if (!Number.isInteger(remote.port) || remote.port < 0 || remote.port > 65535) throw new MediaError('NO_REMOTE', `bad remote port ${remote.port}`);
+    if (remote.port === 0) remote = { ...remote, port: 9, direction: 'inactive', localDirection: 'inactive' }; // a rejected stream (RFC 3264 §6)
     const prev = this.#remote;
     const now = this.#d.clock.time.now();
     const codecChanged = !prev || !this.#codec || this.#codec.name !== name || prev.codec.payloadType !== remote.codec.payloadType || prev.codec.clockRate !== remote.codec.clockRate;

@@ -29,6 +29,18 @@ describe('re-INVITE: codec change mid-playout, many sessions, events() iterable'
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('setRemote validates the address; port 0 (rejected stream) sends nothing', async () => {
+    const s = await engine.createSession();
+    const codec = { name: 'PCMU', payloadType: 0, clockRate: 8000 };
+    assert.throws(() => s.setRemote({ address: 'pbx.example.com', port: 4000, codec, direction: 'sendrecv' }), (e: unknown) => (e as { code?: string }).code === 'NO_REMOTE');
+    assert.throws(() => s.setRemote({ address: '127.0.0.1', port: 70000, codec, direction: 'sendrecv' }), (e: unknown) => (e as { code?: string }).code === 'NO_REMOTE');
+    assert.throws(() => s.setRemote({ address: '127.0.0.1', port: 4000, codec: { name: 'G729', payloadType: 18, clockRate: 8000 }, direction: 'sendrecv' }), (e: unknown) => (e as { code?: string }).code === 'UNSUPPORTED_CODEC');
+    s.setRemote({ address: '127.0.0.1', port: 0, codec, direction: 'sendrecv' });
+    await delay(200);
+    assert.equal(s.getStats().packetsOut, 0);
+    await s.close();
+  });
+
   test('50 sessions open and close concurrently without leaking ports; events() ends on close', async () => {
     const sessions = await Promise.all(Array.from({ length: 50 }, () => engine.createSession()));
     assert.equal(new Set(sessions.map((s) => s.rtpPort)).size, 50);
