@@ -3,7 +3,8 @@
  * absolute deadlines `t0 + n * frameMs` (never `setInterval`, whose error accumulates).
  *
  * Wake-up: a timer is armed `spinMs` before the deadline (Node timers have ~1 ms granularity and
- * fire late, never early), then the remaining time is spun away so the tick starts on the deadline.
+ * fire late, never early), then the remaining time is spun away so the tick starts on the deadline
+ * (only while there are listeners: an idle engine does not spin).
  *
  * Late wake-up policy (event loop blocked, machine overloaded): if we wake up one or more whole
  * frames after a deadline, the missed ticks are SKIPPED, not replayed: listeners get one tick whose
@@ -134,7 +135,8 @@ export class MediaClock {
     let deadline = this.#deadline(this.#index);
     let now = this.#time.now();
     if (this.#spinMs > 0 && now < deadline) {
-      while (now < deadline) now = this.#time.now();
+      // Spin only when someone listens: an idle engine must not burn CPU.
+      if (this.listenerCount > 0) while (now < deadline) now = this.#time.now();
     } else if (now < deadline) {
       // Fake clocks never spin: re-arm for the remainder.
       this.#arm();
