@@ -132,7 +132,7 @@ export class PipelineConversation implements Conversation {
     if (this.#vmPending) {
       // Spec §8.1 PROPOSED: hold the greeting until the first utterance is classified, or 3 s of silence.
       this.#greeting = text;
-      this.#vmTimer = this.#o.clock.after(3000, () => this.#voicemailVerdict(null));
+      this.#armVoicemailTimer();
       return;
     }
     await this.#speak(text, { record: true, interruptible: true, wait: false });
@@ -197,6 +197,8 @@ export class PipelineConversation implements Conversation {
         this.#o.emit({ type: 'caller-speech', speaking: true });
         // The caller goes on before the agent said anything: the pending reply is dropped, the turn continues.
         if (this.#turn && this.#turn.utterance.firstPlayAt === null) this.#cancelTurn();
+        // Outbound voicemail check: the callee is talking, so the "3 s of silence" verdict waits.
+        if (this.#vmPending) this.#vmTimer?.cancel();
         this.#turns.speechStart();
         this.#barge.speechStart(heard);
         break;
@@ -207,6 +209,7 @@ export class PipelineConversation implements Conversation {
         this.#o.emit({ type: 'caller-speech', speaking: false });
         this.#turns.speechEnd(silent);
         this.#barge.speechEnd();
+        if (this.#vmPending && !this.#turns.pendingText) this.#armVoicemailTimer();
         break;
       }
       case 'dtmf':
@@ -235,10 +238,6 @@ export class PipelineConversation implements Conversation {
               this.#lastFinalAt = this.#o.clock.now();
               this.#callerWordsSinceStart += text.split(/\s+/).length;
               this.#barge.words(this.#callerWordsSinceStart);
-              if (this.#vmPending) {
-                this.#voicemailVerdict(text);
-                if (!this.#vmPending && this.#closed.signal.aborted) break;
-              }
             }
             this.#turns.final(text, ev.speechFinal);
             break;
@@ -275,6 +274,12 @@ export class PipelineConversation implements Conversation {
     else this.#dtmfTimer = this.#o.clock.after(2000, flush);
   }
 
+  #armVoicemailTimer(): void {
+    this.#vmTimer?.cancel();
+    this.#vmTimer = this.#o.clock.after(3000, () => this.#voicemailVerdict(null));
+  }
+
+  /** Spec §8.1: the callee's first utterance (one turn) is checked once for voicemail phrases. */
   #voicemailVerdict(firstUtterance: string | null): void {
     if (!this.#vmPending) return;
     this.#vmPending = false;
@@ -283,7 +288,9 @@ export class PipelineConversation implements Conversation {
     if (!indicator) {
       const g = this.#greeting;
       this.#greeting = null;
+      // A person answered ("Hello?"): the held greeting is the answer; without one, reply to them.
       if (g) void this.#speak(g, { record: true, interruptible: true, wait: false });
+      else if (firstUtterance) void this.#reply(null);
       return;
     }
     // Voicemail: the greeting of the box is the caller's message; leave ours (if any), then hang up.
@@ -299,7 +306,13 @@ export class PipelineConversation implements Conversation {
   // ---- turns ----
 
   async #onTurnEnd(text: string, endpointingMs: number): Promise<void> {
-    if (this.#closed.signal.aborted || this.#vmPending) return;
+    if (this.#closed.signal.aborted) return;
+    if (this.#vmPending) {
+      this.#record({ role: 'user', content: text });
+      this.#history.push({ role: 'user', content: text });
+      this.#voicemailVerdict(text);
+      return;
+    }
     const turnEndAt = this.#o.clock.now();
     this.#record({ role: 'user', content: text });
     this.#history.push({ role: 'user', content: text });

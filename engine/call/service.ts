@@ -377,6 +377,9 @@ export class CallService implements Telephony {
       maxDurationSeconds: o.maxDurationSeconds,
       referTarget: (dest) => this.#referTarget(o.orgId, o.number, dest),
       ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
+      // Recording (spec §8.7 PROPOSED): an engine setting, never for gdpr_mode assistants.
+      ...(this.#o.config.calls.record && o.assistant.gdpr_mode !== true
+        ? { recordTo: join(this.#o.config.dataDir, 'recordings', `${o.id.replace(/[^A-Za-z0-9_+-]/g, '_')}.wav`) } : {}),
       onClosed: (c) => this.#registry.remove(c),
     });
     this.#registry.add(call);

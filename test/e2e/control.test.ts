@@ -141,3 +141,61 @@ describe('e2e: tools and call control', () => {
     }
   });
 });
+
+describe('e2e: assistant-request and drain', () => {
+  test('assistant-request: a transient config is merged over the saved assistant; the reject form is spoken, then the call ends', async () => {
+    const rx = await startWebhookReceiver('ar-secret');
+    const h = await startHarness({ assistant: { webhook_url: rx.url, webhook_secret: 'ar-secret', webhook_events: ['assistant-request', 'end-of-call-report'] } });
+    const caller = await TestCaller.start();
+    try {
+      rx.assistantResponse = { assistant: { first_message: 'Welcome, valued customer.', metadata: { crm_id: 'C-42' } }, max_duration_seconds: 120 };
+      const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+      await call.waitForAgentSpeech({ timeoutMs: 15_000 });
+      await call.waitForAgentSilence({ silenceMs: 700, timeoutMs: 20_000 });
+      await call.hangup();
+      const req = await rx.waitFor((e) => e.type === 'assistant-request');
+      assert.ok(req.signatureOk);
+      assert.equal(req.body.message.call.status, 'ringing');
+      assert.equal(req.body.message.customer.number, '+31612345678');
+      assert.equal(req.body.message.assistant, undefined, 'assistant-request carries no assistant block');
+      const report = await rx.waitFor((e) => e.type === 'end-of-call-report');
+      assert.deepEqual(report.body.message.assistant.metadata, { crm_id: 'C-42' }, 'metadata from assistant-request is echoed');
+      assert.equal(report.body.message.messages[0].content, 'Welcome, valued customer.');
+      assert.ok(!rx.events.some((e) => e.type === 'status-update'), 'webhook_events filters status-update out');
+
+      rx.assistantResponse = { error: 'Sorry, we are closed today.' };
+      const closedCall = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+      const end = await closedCall.closed;
+      assert.equal(end.by, 'remote');
+      const rec = await h.waitForCall((c) => c.status === 'ended' && c.end_reason === 'rejected');
+      assert.deepEqual((rec.messages as Obj[]).map((m) => m.content), ['Sorry, we are closed today.']);
+    } finally {
+      await caller.close();
+      await h.close();
+      await rx.close();
+    }
+  });
+
+  test('drain: after close() starts, new INVITEs get 503 while the live call finishes', async () => {
+    const h = await startHarness({ env: { DRAIN_SECONDS: '20' } });
+    const caller = await TestCaller.start();
+    try {
+      const live = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+      await live.waitForAgentSpeech({ timeoutMs: 15_000 });
+      const closing = h.engine.close();
+      await new Promise((r) => setTimeout(r, 200));
+      await assert.rejects(caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number }), (e: Error & { status?: number; reason?: string }) => {
+        assert.match(String(e.message) + String(e.reason ?? ''), /503|rejected|failed/i);
+        return true;
+      });
+      assert.equal(live.ended, null, 'the live call is still up during the drain');
+      await live.hangup();
+      await closing;
+      const rec = h.engine.store;
+      assert.ok(rec, 'engine closed after the live call ended');
+    } finally {
+      await caller.close();
+      await h.close().catch(() => undefined);
+    }
+  });
+});

@@ -15,6 +15,8 @@ export interface WebhookReceiver {
   events: ReceivedEvent[];
   /** Answers for tool-calls, by function name. */
   toolResults: Map<string, unknown>;
+  /** The body answered to assistant-request (default `{}`). */
+  assistantResponse: unknown;
   waitFor(pred: (e: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>;
   close(): Promise<void>;
 }
@@ -36,6 +38,10 @@ export async function startWebhookReceiver(secret: string | null): Promise<Webho
       const type = String(body.message?.type);
       events.push({ type, headers: req.headers, body, signatureOk });
       res.setHeader('content-type', 'application/json');
+      if (type === 'assistant-request') {
+        res.end(JSON.stringify(self.assistantResponse ?? {}));
+        return;
+      }
       if (type === 'tool-calls') {
         const results = (body.message.tool_call_list as { id: string; function: { name: string; arguments: unknown } }[])
           .map((c) => ({ tool_call_id: c.id, result: toolResults.get(c.function.name) ?? { ok: true, echo: c.function.arguments } }));
@@ -47,8 +53,8 @@ export async function startWebhookReceiver(secret: string | null): Promise<Webho
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return {
-    url, events, toolResults,
+  const self: WebhookReceiver = {
+    url, events, toolResults, assistantResponse: {},
     async waitFor(pred, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
@@ -60,4 +66,5 @@ export async function startWebhookReceiver(secret: string | null): Promise<Webho
     },
     close: () => new Promise((r) => server.close(() => r())),
   };
+  return self;
 }
