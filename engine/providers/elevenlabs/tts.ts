@@ -10,6 +10,7 @@ import { bytesToMs } from '../audio.js';
 import type { AudioFormat } from '../audio.js';
 import { ProviderError, errorFromStatus } from '../errors.js';
 import { EventQueue } from '../queue.js';
+import { SentenceTtsStream } from '../sentence-stream.js';
 import type { TtsAlignment, TtsEvent, TtsProvider, TtsStream, TtsStreamOptions, TtsVoiceSettings } from '../tts.js';
 
 export const ELEVENLABS_DEFAULT_BASE_URL = 'https://api.elevenlabs.io';
@@ -266,66 +267,29 @@ class WsTtsStream implements TtsStream {
 }
 
 /** Fallback: pushed text is cut into sentences, each synthesized over HTTP in order. */
-class HttpTtsStream implements TtsStream {
+class HttpTtsStream extends SentenceTtsStream {
   readonly #tts: ElevenLabsTts;
   readonly #opts: TtsStreamOptions;
   readonly #ac = new AbortController();
-  readonly #queue = new EventQueue<TtsEvent>();
-  #pending = '';
-  #chain: Promise<void> = Promise.resolve();
-  #offsetMs = 0;
-  #done = false;
 
   constructor(tts: ElevenLabsTts, opts: TtsStreamOptions, signal: AbortSignal | undefined) {
+    super('elevenlabs', signal);
     this.#tts = tts;
     this.#opts = opts;
-    signal?.addEventListener('abort', () => { void this.close(); }, { once: true });
   }
 
-  #speak(text: string): void {
-    this.#chain = this.#chain.then(async () => {
-      if (this.#done) return;
-      for await (const ev of this.#tts.synthesize(text, this.#opts, this.#ac.signal, this.#offsetMs)) {
-        if (ev.type === 'audio') this.#queue.push(ev);
-        else this.#offsetMs = ev.totalMs;
-      }
-    }).catch((err: unknown) => {
-      if (this.#done) return;
-      this.#done = true;
-      const e = err instanceof ProviderError ? err : new ProviderError({ provider: 'elevenlabs', code: 'network', message: 'elevenlabs: synthesis failed', cause: err });
-      if (e.code === 'aborted') this.#queue.end(); else this.#queue.fail(e);
-    });
-  }
-
-  pushText(text: string): void {
-    if (this.#done) return;
-    this.#pending += text;
-    const m = /^([\s\S]*[.!?;:]["')\]]?)(\s[\s\S]*)?$/.exec(this.#pending);
-    if (m && m[1]!.trim()) {
-      this.#pending = m[2] ?? '';
-      this.#speak(m[1]!.trim());
+  protected async synthesizeSentence(text: string, offsetMs: number): Promise<number> {
+    let total = offsetMs;
+    for await (const ev of this.#tts.synthesize(text, this.#opts, this.#ac.signal, offsetMs)) {
+      if (ev.type === 'audio') this.queue.push(ev);
+      else total = ev.totalMs;
     }
+    return total - offsetMs;
   }
 
-  flush(): void {
-    if (this.#done) return;
-    if (this.#pending.trim()) this.#speak(this.#pending.trim());
-    this.#pending = '';
-    void this.#chain.then(() => {
-      if (this.#done) return;
-      this.#done = true;
-      this.#queue.push({ type: 'done', totalMs: this.#offsetMs });
-      this.#queue.end();
-    });
-  }
-
-  close(): Promise<void> {
-    if (!this.#done) { this.#done = true; this.#queue.discard(); }
+  protected stopWork(): void {
     this.#ac.abort();
-    return Promise.resolve();
   }
-
-  [Symbol.asyncIterator](): AsyncIterator<TtsEvent> { return this.#queue[Symbol.asyncIterator](); }
 }
 
 export type { AudioFormat };

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { bytesToMs, encodeAs, parseWav } from '../audio.js';
 import { ProviderError } from '../errors.js';
-import { EventQueue } from '../queue.js';
+import { SentenceTtsStream } from '../sentence-stream.js';
 import type { TtsEvent, TtsProvider, TtsStream, TtsStreamOptions } from '../tts.js';
 import { LOCAL_VOICE_PREFIX, listLocalVoices } from './voices.js';
 
@@ -41,27 +41,22 @@ export class LocalTts implements TtsProvider {
   }
 }
 
-class LocalStream implements TtsStream {
+class LocalStream extends SentenceTtsStream {
   readonly #bin: string;
   readonly #voice: string;
   readonly #opts: TtsStreamOptions;
-  readonly #queue = new EventQueue<TtsEvent>();
-  #pending = '';
-  #chain: Promise<void> = Promise.resolve();
-  #offsetMs = 0;
-  #done = false;
   #child: ChildProcess | undefined;
 
   constructor(bin: string, voice: string, opts: TtsStreamOptions, signal: AbortSignal | undefined) {
+    super('local', signal);
     this.#bin = bin;
     this.#voice = voice;
     this.#opts = opts;
-    signal?.addEventListener('abort', () => { void this.close(); }, { once: true });
   }
 
   #render(text: string): Promise<Int16Array | undefined> {
     return new Promise((resolve, reject) => {
-      if (this.#done) return resolve(undefined);
+      if (this.done) return resolve(undefined);
       const wpm = Math.round(175 * Math.min(2, Math.max(0.5, this.#opts.voiceSettings?.speed ?? 1)));
       const p = spawn(this.#bin, ['-v', this.#voice, '-s', String(wpm), '--stdout', '--stdin'], { stdio: ['pipe', 'pipe', 'ignore'] });
       this.#child = p;
@@ -70,7 +65,7 @@ class LocalStream implements TtsStream {
       p.on('error', (e) => reject(new ProviderError({ provider: 'local', code: 'unavailable', message: `local: ${e.message}`, cause: e })));
       p.on('close', (code) => {
         this.#child = undefined;
-        if (this.#done) return resolve(undefined);
+        if (this.done) return resolve(undefined);
         if (code !== 0) return reject(new ProviderError({ provider: 'local', code: 'server', message: `local: espeak-ng exited with ${code}` }));
         try {
           const wav = parseWav(new Uint8Array(Buffer.concat(chunks)));
@@ -84,63 +79,32 @@ class LocalStream implements TtsStream {
   }
   #rate = 22050;
 
-  #speak(text: string): void {
-    this.#chain = this.#chain.then(async () => {
-      const pcm = await this.#render(text);
-      if (!pcm || this.#done) return;
-      const fmt = this.#opts.outputFormat;
-      const bytes = encodeAs(pcm, this.#rate, fmt);
-      const totalMs = bytesToMs(bytes.length, fmt);
-      const chars = [...text];
-      const per = chars.length ? totalMs / chars.length : 0;
-      const step = Math.max(1, Math.round((bytes.length * CHUNK_MS) / Math.max(1, totalMs)));
-      const aligned = step % 2 === 0 ? step : step + 1;
-      for (let off = 0; off < bytes.length && !this.#done; off += aligned) {
-        const audio = bytes.slice(off, off + aligned);
-        const t0 = bytesToMs(off, fmt);
-        const durationMs = bytesToMs(audio.length, fmt);
-        const idx = chars.flatMap((_, i) => (i * per >= t0 && i * per < t0 + durationMs ? [i] : []));
-        // espeak-ng gives no character timings here: they are spread evenly over the sentence.
-        this.#queue.push({
-          type: 'audio', audio, format: fmt, offsetMs: this.#offsetMs + t0, durationMs,
-          ...(idx.length ? { alignment: { chars: idx.map((i) => chars[i]!), charStartMs: idx.map((i) => Math.round(this.#offsetMs + i * per)), charDurationMs: idx.map(() => Math.round(per)) } } : {}),
-        });
-      }
-      this.#offsetMs += totalMs;
-    }).catch((err: unknown) => {
-      if (this.#done) return;
-      this.#done = true;
-      this.#queue.fail(err instanceof ProviderError ? err : new ProviderError({ provider: 'local', code: 'server', message: 'local: synthesis failed', cause: err }));
-    });
-  }
-
-  pushText(text: string): void {
-    if (this.#done) return;
-    this.#pending += text;
-    const m = /^([\s\S]*[.!?;:]["')\]]?)(\s[\s\S]*)?$/.exec(this.#pending);
-    if (m && m[1]!.trim()) {
-      this.#pending = m[2] ?? '';
-      this.#speak(m[1]!.trim());
+  protected async synthesizeSentence(text: string, offsetMs: number): Promise<number> {
+    const pcm = await this.#render(text);
+    if (!pcm || this.done) return 0;
+    const fmt = this.#opts.outputFormat;
+    const bytes = encodeAs(pcm, this.#rate, fmt);
+    const totalMs = bytesToMs(bytes.length, fmt);
+    const chars = [...text];
+    const per = chars.length ? totalMs / chars.length : 0;
+    const step = Math.max(1, Math.round((bytes.length * CHUNK_MS) / Math.max(1, totalMs)));
+    const aligned = step % 2 === 0 ? step : step + 1;
+    for (let off = 0; off < bytes.length && !this.done; off += aligned) {
+      const audio = bytes.slice(off, off + aligned);
+      const t0 = bytesToMs(off, fmt);
+      const durationMs = bytesToMs(audio.length, fmt);
+      const idx = chars.flatMap((_, i) => (i * per >= t0 && i * per < t0 + durationMs ? [i] : []));
+      // espeak-ng gives no character timings here: they are spread evenly over the sentence.
+      this.queue.push({
+        type: 'audio', audio, format: fmt, offsetMs: offsetMs + t0, durationMs,
+        ...(idx.length ? { alignment: { chars: idx.map((i) => chars[i]!), charStartMs: idx.map((i) => Math.round(offsetMs + i * per)), charDurationMs: idx.map(() => Math.round(per)) } } : {}),
+      });
     }
+    return totalMs;
   }
 
-  flush(): void {
-    if (this.#done) return;
-    if (this.#pending.trim()) this.#speak(this.#pending.trim());
-    this.#pending = '';
-    void this.#chain.then(() => {
-      if (this.#done) return;
-      this.#done = true;
-      this.#queue.push({ type: 'done', totalMs: this.#offsetMs });
-      this.#queue.end();
-    });
-  }
-
-  close(): Promise<void> {
-    if (!this.#done) { this.#done = true; this.#queue.discard(); }
+  protected stopWork(): void {
     this.#child?.kill('SIGKILL');
-    return Promise.resolve();
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<TtsEvent> { return this.#queue[Symbol.asyncIterator](); }
 }
