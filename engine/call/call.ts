@@ -34,6 +34,8 @@ export interface CallInit {
   readonly metrics?: EngineMetrics;
   /** WAV path when this call is recorded. */
   readonly recordTo?: string;
+  /** Dials a second leg through the transfer trunk (REFER refused); null when there is no trunk. */
+  readonly dialBridge?: (destination: string) => Promise<{ dialog: Dialog; media: MediaSession } | null>;
 }
 
 export class Call {
@@ -48,6 +50,8 @@ export class Call {
   #answeredAt: number | null = null;
   #speaking = false;
   #transferring = false;
+  /** The second leg of a bridged transfer: the AI has left, the engine relays audio both ways. */
+  #bridge: { dialog: Dialog; media: MediaSession; off: (() => void)[] } | null = null;
 
   constructor(init: CallInit) {
     this.#i = init;
@@ -186,11 +190,39 @@ export class Call {
       throw new Error(`${r.status} ${r.reason}`);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
+      // REFER refused or failed: originate a new leg and bridge it (spec §8.5 PROPOSED).
+      if (this.#i.dialBridge && !this.#ending) {
+        this.#i.log.info({ destination, referError: why }, 'REFER failed; bridging a second leg');
+        const leg = await this.#i.dialBridge(destination).catch((err: unknown) => {
+          this.#i.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'bridge leg failed');
+          return null;
+        });
+        if (leg && !this.#ending) {
+          await this.#startBridge(leg, destination);
+          return;
+        }
+        if (leg) await leg.dialog.bye().catch(() => undefined);
+      }
       this.#i.log.warn({ destination, err: why }, 'transfer failed');
       this.#conversation?.injectContext(`Transfer to ${destination} failed (${why}). Tell the caller and continue helping them.`, true);
     } finally {
       this.#transferring = false;
     }
+  }
+
+  async #startBridge(leg: { dialog: Dialog; media: MediaSession }, destination: string): Promise<void> {
+    // The AI leaves the conversation; the caller and the new leg hear each other through the engine.
+    this.#silence?.close();
+    this.#maxTimer?.cancel();
+    await this.#conversation?.close().catch(() => undefined);
+    let n = 0;
+    const relay = (from: MediaSession, to: MediaSession): (() => void) => from.on((ev) => {
+      if (ev.type === 'audio' && !ev.concealed) to.play({ id: `bridge${n++}`, format: 'pcm16', sampleRate: ev.sampleRate, samples: ev.pcm });
+      else if (ev.type === 'dtmf') to.sendDtmf(ev.digit, ev.durationMs);
+    });
+    this.#bridge = { ...leg, off: [relay(this.#i.media, leg.media), relay(leg.media, this.#i.media)] };
+    this.#i.log.info({ destination }, 'bridged');
+    void leg.dialog.closed.then(() => void this.end('transferred'));
   }
 
   /** Ends the call once; `farewell` is spoken first when given. */
@@ -202,11 +234,28 @@ export class Call {
     this.#maxTimer?.cancel();
     this.#silence?.close();
     const dialog = this.#dialog;
+    const bridge = this.#bridge;
+    if (bridge) {
+      // Whoever hangs up, the AI left at the transfer; the other leg is released too.
+      const callerLeft = reason === 'user_hangup';
+      reason = 'transferred';
+      for (const off of bridge.off) off();
+      await bridge.dialog.bye().catch(() => undefined);
+      await bridge.media.close().catch(() => undefined);
+      if (callerLeft) {
+        await this.#finish(reason, error);
+        return;
+      }
+    }
     if (farewell && dialog && reason !== 'user_hangup') {
       await Promise.race([this.#conversation?.farewell(farewell), new Promise((r) => setTimeout(r, 15_000))]);
     }
     // After a successful REFER the transferor ends its own dialog too (RFC 5589 §6.1).
     if (dialog && reason !== 'user_hangup') await dialog.bye().catch(() => undefined);
+    await this.#finish(reason, error);
+  }
+
+  async #finish(reason: EndReason, error: string | null): Promise<void> {
     await this.#conversation?.close().catch(() => undefined);
     await this.#i.media.stopRecording().catch(() => undefined);
     await this.#i.media.close().catch(() => undefined);

@@ -380,10 +380,36 @@ export class CallService implements Telephony {
       // Recording (spec §8.7 PROPOSED): an engine setting, never for gdpr_mode assistants.
       ...(this.#o.config.calls.record && o.assistant.gdpr_mode !== true
         ? { recordTo: join(this.#o.config.dataDir, 'recordings', `${o.id.replace(/[^A-Za-z0-9_+-]/g, '_')}.wav`) } : {}),
+      dialBridge: (dest) => this.#dialBridge(o.orgId, o.number, dest, o.log),
       onClosed: (c) => this.#registry.remove(c),
     });
     this.#registry.add(call);
     return call;
+  }
+
+  /** Second leg of a bridged transfer, through the number's transfer trunk (caller ID: the number). */
+  async #dialBridge(orgId: string, number: NumberRecord, destination: string, log: Logger): Promise<{ dialog: Dialog; media: MediaSession } | null> {
+    const trunk = number.transfer_trunk_id ? this.#o.store.trunks.get(orgId, number.transfer_trunk_id) : undefined;
+    if (!trunk && !/^sips?:/i.test(destination)) return null;
+    const media = await this.#mediaEngine().createSession({ id: `bridge-${number.id}`, vad: false });
+    try {
+      const target = trunk ? trunkTarget(trunk) : (() => {
+        const u = new URL(destination.replace(/^sips?:/i, 'http://'));
+        return { host: u.hostname, ...(u.port ? { port: Number(u.port) } : {}) };
+      })();
+      const dialog = await this.sip.placeCall({
+        trunk: target, to: destination.replace(/^tel:/i, ''),
+        from: { user: trunk?.outbound_number ?? number.phone_number, ...(number.name ? { display: number.name } : {}) },
+        media: this.#localMedia(media), ringTimeoutMs: 30_000,
+      });
+      if (!dialog.media) throw new Error('no media on the bridge leg');
+      media.setRemote(remoteFrom(dialog.media));
+      log.info({ destination }, 'bridge leg answered');
+      return { dialog, media };
+    } catch (e) {
+      await media.close();
+      throw e;
+    }
   }
 
   #referTarget(orgId: string, number: NumberRecord, destination: string): string | null {

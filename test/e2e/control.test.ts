@@ -199,3 +199,40 @@ describe('e2e: assistant-request and drain', () => {
     }
   });
 });
+
+describe('e2e: transfer falls back to a bridged second leg', () => {
+  test('REFER refused by the caller: the engine dials the destination through the transfer trunk and bridges the audio', async () => {
+    const h = await startHarness();
+    const a = await TestCaller.start();
+    const b = await TestCaller.start();
+    try {
+      const trunk = (await h.api<Obj>('POST', '/sip-trunks', { name: 'PBX', address: `127.0.0.1:${b.sipPort}` })).body.trunk;
+      await h.api('PATCH', `/numbers/${h.numberId}`, { transfer_trunk_id: trunk.id });
+      const callA = await a.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
+      await callA.waitForAgentSpeech({ timeoutMs: 15_000 });
+      await callA.waitForAgentSilence({ silenceMs: 700, timeoutMs: 20_000 });
+      const id = String((await h.waitForCall((c) => c.status === 'in-progress')).id);
+      const incoming = b.answerNext({ timeoutMs: 30_000 });
+      const r = await h.api<Obj>('POST', `/calls/${encodeURIComponent(id)}/control`, { type: 'transfer', destination: '+15550100' });
+      assert.equal(r.status, 200);
+      const callB = await incoming;
+      assert.equal(callB.incoming?.to?.includes('+15550100') ?? true, true);
+      await callA.sayText('Hello, is this the sales team?');
+      await callA.idle({ timeoutMs: 20_000 });
+      await callB.waitForAgentSpeech({ timeoutMs: 15_000 });
+      await callB.sayText('Yes, sales speaking.');
+      await callB.idle({ timeoutMs: 20_000 });
+      await callA.waitForAgentSpeech({ timeoutMs: 15_000, sinceMs: callA.now() - 3000 });
+      await callA.hangup();
+      const endB = await callB.closed;
+      assert.equal(endB.by, 'remote', 'the engine released the second leg');
+      const rec = await h.waitForCall((c) => c.id === id && c.status === 'ended');
+      assert.equal(rec.end_reason, 'transferred');
+      assert.ok((rec.duration_seconds as number) >= 2, 'usage counts the bridged time');
+    } finally {
+      await a.close();
+      await b.close();
+      await h.close();
+    }
+  });
+});
