@@ -14,8 +14,11 @@ const text = (file: string): string => clips.find((c) => c.file === file)?.text 
 const turns = ['caller-book-table.wav', 'caller-what-time.wav', 'caller-goodbye.wav'];
 
 const out = (s = ''): void => void process.stdout.write(s + '\n');
+// Interactive runs keep the sandbox up afterwards so the API can be explored with the printed key.
+const stay = process.stdout.isTTY === true && !process.argv.includes('--exit');
 out('Starting the fake providers and the engine on 127.0.0.1 ...');
 const h = await startHarness({
+  env: { API_PORT: process.env.API_PORT ?? (stay ? '8080' : '0') },
   assistant: {
     name: 'Demo restaurant', first_message: 'Hello! Thanks for calling. How can I help you today?',
     llm_config: { provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You take restaurant bookings.' }], tools: [{ type: 'end_call' }] },
@@ -71,7 +74,20 @@ try {
     out(`  ${f(t.turn)}  ${f(t.endpointing_ms)}        ${f(t.stt_final_ms)}      ${f(t.llm_first_token_ms)}            ${f(t.llm_first_sentence_ms)}               ${f(t.tts_first_audio_ms)}            ${f(t.engine_overhead_ms)}            ${f(t.first_packet_ms)}         ${f(wire[i]?.latencyMs)}`);
   });
   out(`  greeting: handed to the pacer ${rec.latency?.greeting_queued_ms ?? '-'} ms after the ACK`);
-  out('\nDone. Run `npm start` for the engine itself; `npm run fakes` prints the environment that points it at these fakes.');
+  if (stay) {
+    out('\nThe sandbox engine keeps running (fake providers, real SIP/RTP on 127.0.0.1):');
+    out(`  Admin API   ${h.apiUrl}   (docs: ${h.apiUrl}/docs)`);
+    out(`  API key     ${h.key}`);
+    out(`  SIP         ${h.sipHost}:${h.sipPort}, number ${h.number}`);
+    out(`  try:        curl -s ${h.apiUrl}/calls -H "Authorization: Bearer ${h.key}"`);
+    out('Ctrl-C to stop. `npm start` runs the engine itself (real providers via *_API_KEY).');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } else {
+    out('\nDone. Run `npm start` for the engine itself; `npm run fakes` prints the environment that points it at these fakes.');
+  }
 } finally {
   await caller.close();
   await h.close();
