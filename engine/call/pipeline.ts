@@ -190,8 +190,9 @@ export class PipelineConversation implements Conversation {
         this.#stt?.sendAudio(ev.encoded ?? new Uint8Array(ev.pcm.buffer, ev.pcm.byteOffset, ev.pcm.byteLength));
         break;
       case 'speech-start': {
-        // The VAD reports speech after its minimum duration and inference: count from the real onset.
-        const heard = Math.max(0, this.#audioEndMs - ev.atMs);
+        // The VAD reports speech after its minimum duration and inference, and the audio reached it
+        // through the jitter buffer: the interruption duration counts from the onset on the wire.
+        const heard = Math.max(0, this.#audioEndMs - ev.atMs) + this.#o.media.getStats().jitterBuffer.delayMs;
         this.#lastSpeechAt = null;
         this.#callerWordsSinceStart = 0;
         this.#o.emit({ type: 'caller-speech', speaking: true });

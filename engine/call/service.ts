@@ -133,6 +133,9 @@ export class CallService implements Telephony {
       portMin: config.rtp.portMin, portMax: config.rtp.portMax, bindAddress: config.sip.host,
       ...(vad ? { vad } : {}),
       vadConfig: { minSpeechMs: DEFAULT_BARGE_IN.vadSpeechMs, minSilenceMs: DEFAULT_TURN.vadSilenceMs },
+      // Caller audio feeds the VAD and the STT, not an ear: a small delay floor (it still adapts
+      // upward to 3x the measured jitter) makes barge-in and end-of-turn detection react sooner.
+      jitter: { minDelayMs: 20, initialDelayMs: 40 },
     });
     const sipLog = this.#log.child({ part: 'sip' });
     this.#sip = new SipStack({

@@ -15,6 +15,8 @@ export interface CallMedia {
   clear(): ClearResult;
   on(listener: (ev: MediaEvent) => void): () => void;
   readonly queuedMs: number;
+  /** The caller audio's jitter-buffer delay is read from here (barge-in counts from the wire). */
+  getStats(): { readonly jitterBuffer: { readonly delayMs: number } };
 }
 
 export interface AudioChunk {
