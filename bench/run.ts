@@ -46,6 +46,7 @@ for (const name of names) {
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   summary[name] = { status: 'ok', seconds: Math.round((Date.now() - t0) / 1000) };
 }
-writeFileSync(join(here, 'results', 'summary.json'), JSON.stringify({ machine, at: new Date().toISOString(), runs: summary }, null, 2) + '\n');
+// The summary describes a whole run; a single benchmark does not overwrite it.
+if (!wanted.length) writeFileSync(join(here, 'results', 'summary.json'), JSON.stringify({ machine, at: new Date().toISOString(), runs: summary }, null, 2) + '\n');
 process.stdout.write(`\n${JSON.stringify({ machine, runs: summary })}\n`);
 process.exit(failed ? 1 : 0);
