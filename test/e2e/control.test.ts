@@ -104,41 +104,33 @@ describe('e2e: tools and call control', () => {
     assert.equal(rec.end_reason, 'transferred');
   });
 
-  test('silence handling checks in, then says goodbye and ends the call (silence_timeout)', async () => {
-    const a = (await h.api<Obj>('POST', '/assistants', {
-      name: 'Quiet', first_message: 'Hi there.', autonomous_silence_handling: true,
-      speech_config: { silence: { first_check_seconds: 1, interval_seconds: 3, max_attempts: 2, messages: ['Are you still there?'], final_message: 'Goodbye for now.' } },
-      tts_config: { provider: 'elevenlabs', voice_id: 'v' },
-    })).body.assistant;
+  /** Calls the number answered by a fresh assistant until the engine hangs up; the saved one is restored. */
+  async function callWith(assistant: Obj): Promise<Obj> {
+    const a = (await h.api<Obj>('POST', '/assistants', { tts_config: { provider: 'elevenlabs', voice_id: 'v' }, ...assistant })).body.assistant;
     await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: a.id });
     try {
       const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
       const closed = await call.closed;
-      assert.equal(closed.by, 'remote');
-      const rec = await h.waitForCall((c) => c.agent_id === a.id && c.status === 'ended');
-      assert.equal(rec.end_reason, 'silence_timeout');
-      assert.deepEqual((rec.messages as Obj[]).map((m) => m.content), ['Hi there.', 'Are you still there?', 'Goodbye for now.']);
+      assert.equal(closed.by, 'remote', 'the engine hung up');
+      return await h.waitForCall((c) => c.agent_id === a.id && c.status === 'ended');
     } finally {
       await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: h.assistantId });
     }
+  }
+
+  test('silence handling checks in, then says goodbye and ends the call (silence_timeout)', async () => {
+    const rec = await callWith({
+      name: 'Quiet', first_message: 'Hi there.', autonomous_silence_handling: true,
+      speech_config: { silence: { first_check_seconds: 1, interval_seconds: 3, max_attempts: 2, messages: ['Are you still there?'], final_message: 'Goodbye for now.' } },
+    });
+    assert.equal(rec.end_reason, 'silence_timeout');
+    assert.deepEqual((rec.messages as Obj[]).map((m) => m.content), ['Hi there.', 'Are you still there?', 'Goodbye for now.']);
   });
 
   test('max_duration_seconds ends the call with max_duration (after the end_call_message)', async () => {
-    const a = (await h.api<Obj>('POST', '/assistants', {
-      name: 'Short', first_message: 'Hello.', max_duration_seconds: 3, speech_config: { end_call_message: 'Our time is up, goodbye.' },
-      tts_config: { provider: 'elevenlabs', voice_id: 'v' },
-    })).body.assistant;
-    await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: a.id });
-    try {
-      const call = await caller.dial({ host: h.sipHost, port: h.sipPort, to: h.number });
-      const closed = await call.closed;
-      assert.equal(closed.by, 'remote');
-      const rec = await h.waitForCall((c) => c.agent_id === a.id && c.status === 'ended');
-      assert.equal(rec.end_reason, 'max_duration');
-      assert.equal((rec.messages as Obj[]).at(-1)?.content, 'Our time is up, goodbye.');
-    } finally {
-      await h.api('PATCH', `/numbers/${h.numberId}`, { agent_id: h.assistantId });
-    }
+    const rec = await callWith({ name: 'Short', first_message: 'Hello.', max_duration_seconds: 3, speech_config: { end_call_message: 'Our time is up, goodbye.' } });
+    assert.equal(rec.end_reason, 'max_duration');
+    assert.equal((rec.messages as Obj[]).at(-1)?.content, 'Our time is up, goodbye.');
   });
 });
 
