@@ -14,6 +14,7 @@ import type { Conversation, ConversationEvent, EndReason } from './conversation.
 import type { CallRecorder } from './records.js';
 import { SilenceMonitor, silenceOptions, type SilenceAction } from './silence.js';
 import type { EngineMetrics } from '../metrics.js';
+import { remoteDescription } from './media-glue.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -290,15 +291,7 @@ export class Call {
     switch (ev.type) {
       case 'reinvite':
       case 'update':
-        if (ev.media) {
-          const m = ev.media;
-          this.#i.media.setRemote({
-            address: m.remoteAddress, port: m.remotePort,
-            codec: { name: m.codec.name, payloadType: m.codec.payloadType, clockRate: m.codec.clockRate, ...(m.codec.channels ? { channels: m.codec.channels } : {}) },
-            ...(m.telephoneEvent ? { telephoneEventPt: m.telephoneEvent.payloadType } : {}),
-            direction: m.remoteDirection, localDirection: m.localDirection,
-          });
-        }
+        if (ev.media) this.#i.media.setRemote(remoteDescription(ev.media));
         this.#i.log.info({ hold: ev.hold }, ev.type);
         break;
       case 'dtmf':

@@ -14,17 +14,23 @@ export interface Alignment {
   readonly charStartMs: readonly number[];
 }
 
-/** Ms of the stream heard: everything before the first chunk that was not fully played, plus its played part. */
-export function heardMs(chunks: readonly SpokenChunk[], playedById: ReadonlyMap<number, number>): number {
-  let heard = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    const c = chunks[i] as SpokenChunk;
-    const played = playedById.get(i);
-    if (played === undefined) return heard;
-    heard = c.offsetMs + Math.min(played, c.durationMs);
-    if (played < c.durationMs) return heard;
+/**
+ * Contiguous ms of a stream that reached the caller, from segments (start, ms played), in any
+ * order: a segment counts only if it starts where what was heard so far ends (a resumed
+ * remainder starts exactly there).
+ */
+export function reachMs(segments: readonly { readonly offsetMs: number; readonly playedMs: number }[]): number {
+  let reach = 0;
+  for (const s of [...segments].sort((a, b) => a.offsetMs - b.offsetMs)) {
+    if (s.offsetMs > reach + 1) break;
+    reach = Math.max(reach, s.offsetMs + s.playedMs);
   }
-  return heard;
+  return reach;
+}
+
+/** Ms of the stream heard, from the chunks queued and the ms played of each (by index). */
+export function heardMs(chunks: readonly SpokenChunk[], playedById: ReadonlyMap<number, number>): number {
+  return reachMs(chunks.map((c, i) => ({ offsetMs: c.offsetMs, playedMs: Math.min(playedById.get(i) ?? 0, c.durationMs) })));
 }
 
 /**

@@ -19,6 +19,7 @@ import { SentenceChunker } from './sentences.js';
 import { Speaker, type CallMedia, type Utterance } from './speaker.js';
 import { TurnDetector, type TurnOptions } from './turns.js';
 import { voicemailIndicator } from './voicemail.js';
+import { toolDefinitions, toolFunctions } from './tools.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,12 +54,6 @@ interface Turn {
   /** Set once the caller interrupted for real. */
   interrupted: boolean;
 }
-
-const END_CALL_FN: LlmToolFunction = {
-  name: 'end_call',
-  description: 'End the phone call. Use it when the conversation is finished or the caller asks to hang up. Say goodbye first.',
-  parameters: { type: 'object', properties: {}, additionalProperties: false },
-};
 
 export class PipelineConversation implements Conversation {
   readonly #o: PipelineOptions;
@@ -327,27 +322,6 @@ export class PipelineConversation implements Conversation {
     await this.#reply({ latency, turnEndAt, speechEnd });
   }
 
-  #llmTools(): LlmToolFunction[] {
-    const llm = isObj(this.#o.assistant.llm_config) ? this.#o.assistant.llm_config : {};
-    const tools = Array.isArray(llm.tools) ? llm.tools.filter(isObj) : [];
-    const out: LlmToolFunction[] = [];
-    for (const t of tools) {
-      if (t.type === 'end_call') out.push(END_CALL_FN);
-      else if (t.type === 'transfer_call') {
-        const dests = Array.isArray(t.destinations) ? t.destinations.filter(isObj) : [];
-        out.push({
-          name: 'transfer_call',
-          description: `Transfer the caller to another number. Destinations:\n${dests.map((d) => `- ${String(d.number)}: ${String(d.description)}`).join('\n')}`,
-          parameters: { type: 'object', properties: { destination: { type: 'string', enum: dests.map((d) => String(d.number)) } }, required: ['destination'] },
-        });
-      } else if (typeof t.name === 'string') {
-        out.push({ name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), ...(isObj(t.parameters) ? { parameters: t.parameters } : {}) });
-      }
-    }
-    if (this.#o.assistant.autonomous_silence_handling === true && !out.some((f) => f.name === 'end_call')) out.push(END_CALL_FN);
-    return out;
-  }
-
   /** One agent reply: LLM rounds (with tools) streamed into one TTS stream. */
   async #reply(m: { latency: TurnLatency; turnEndAt: number; speechEnd: number | null } | null): Promise<void> {
     this.#cancelTurn();
@@ -359,7 +333,7 @@ export class PipelineConversation implements Conversation {
     const turn: Turn = { abort, utterance: u, spoken: '', interrupted: false };
     this.#turn = turn;
     const llmCfg = isObj(this.#o.assistant.llm_config) ? this.#o.assistant.llm_config : {};
-    const tools = this.#llmTools();
+    const tools = toolFunctions(this.#o.assistant);
     let endAfter: { reason: 'assistant_hangup' } | { transfer: string } | null = null;
     let llmFirst: number | null = null;
     let ttsTextAt: number | null = null;
@@ -481,8 +455,7 @@ export class PipelineConversation implements Conversation {
 
   async #runTools(calls: readonly LlmToolCall[], signal: AbortSignal, say: (t: string) => void):
     Promise<{ results: { id: string; result: string }[]; end: { reason: 'assistant_hangup' } | { transfer: string } | null }> {
-    const llm = isObj(this.#o.assistant.llm_config) ? this.#o.assistant.llm_config : {};
-    const defs = Array.isArray(llm.tools) ? llm.tools.filter(isObj) : [];
+    const defs = toolDefinitions(this.#o.assistant);
     const results: { id: string; result: string }[] = [];
     const webhook: ToolInvocation[] = [];
     let end: { reason: 'assistant_hangup' } | { transfer: string } | null = null;

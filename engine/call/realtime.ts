@@ -13,6 +13,7 @@ import type { RealtimeAudioFormat, RealtimeProvider, RealtimeSession } from '../
 import type { Clock } from './clock.js';
 import type { CallMessage, Conversation, ConversationEvent, ToolRunner } from './conversation.js';
 import { heardText } from './heard.js';
+import { toolDefinitions, toolFunctions } from './tools.js';
 import { Speaker, type CallMedia, type Utterance } from './speaker.js';
 
 type Obj = Record<string, unknown>;
@@ -72,7 +73,7 @@ export class RealtimeConversation implements Conversation {
       ...(typeof llm.voice === 'string' ? { voice: llm.voice } : {}),
       ...(instructions ? { instructions } : {}),
       ...(typeof llm.temperature === 'number' ? { temperature: llm.temperature } : {}),
-      tools: this.#tools(),
+      tools: toolFunctions(this.#o.assistant),
       turnDetection,
       audioFormat: toRealtime(this.#o.format),
     }, this.#closed.signal);
@@ -108,27 +109,6 @@ export class RealtimeConversation implements Conversation {
     this.#speaker.close();
     for (const w of this.#idleWaiters.splice(0)) w();
     await this.#session?.close().catch(() => undefined);
-  }
-
-  #tools(): LlmToolFunction[] {
-    const llm = isObj(this.#o.assistant.llm_config) ? this.#o.assistant.llm_config : {};
-    const out: LlmToolFunction[] = [];
-    for (const t of Array.isArray(llm.tools) ? llm.tools.filter(isObj) : []) {
-      if (t.type === 'end_call') out.push({ name: 'end_call', description: 'End the phone call after saying goodbye.', parameters: { type: 'object', properties: {} } });
-      else if (t.type === 'transfer_call') {
-        const dests = Array.isArray(t.destinations) ? t.destinations.filter(isObj) : [];
-        out.push({
-          name: 'transfer_call', description: `Transfer the caller. Destinations:\n${dests.map((d) => `- ${String(d.number)}: ${String(d.description)}`).join('\n')}`,
-          parameters: { type: 'object', properties: { destination: { type: 'string', enum: dests.map((d) => String(d.number)) } }, required: ['destination'] },
-        });
-      } else if (typeof t.name === 'string') {
-        out.push({ name: t.name, ...(typeof t.description === 'string' ? { description: t.description } : {}), ...(isObj(t.parameters) ? { parameters: t.parameters } : {}) });
-      }
-    }
-    if (this.#o.assistant.autonomous_silence_handling === true && !out.some((f) => f.name === 'end_call')) {
-      out.push({ name: 'end_call', description: 'End the phone call after saying goodbye.', parameters: { type: 'object', properties: {} } });
-    }
-    return out;
   }
 
   #onMedia(ev: MediaEvent): void {
@@ -235,8 +215,7 @@ export class RealtimeConversation implements Conversation {
       this.#o.emit({ type: 'transfer', destination: String(parsed.destination) });
       return;
     }
-    const llm = isObj(this.#o.assistant.llm_config) ? this.#o.assistant.llm_config : {};
-    const tool = (Array.isArray(llm.tools) ? llm.tools.filter(isObj) : []).find((t) => t.name === name);
+    const tool = toolDefinitions(this.#o.assistant).find((t) => t.name === name);
     if (!tool) {
       session.sendToolResult(callId, `Tool ${name} failed: no such tool`);
       return;

@@ -30,6 +30,7 @@ import { Call } from './call.js';
 import type { Conversation, EndReason, ToolRunner } from './conversation.js';
 import { GreetingCache } from './greetings.js';
 import { PipelineConversation } from './pipeline.js';
+import { audioFor, remoteDescription, type CallAudio } from './media-glue.js';
 import { RealtimeConversation } from './realtime.js';
 import { analysisLlm, ProviderResolver, ProviderSetupError, type CallProviders } from './providers.js';
 import { CallRecorder } from './records.js';
@@ -42,8 +43,6 @@ import type { EngineMetrics } from '../metrics.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-export interface CallAudio { sttEncoding: SttEncoding; sampleRate: 8000 | 16000; ttsFormat: AudioFormat }
 
 export interface CallServiceOptions {
   readonly config: EngineConfig;
@@ -61,23 +60,6 @@ export interface CallServiceOptions {
 }
 
 const AUDIO_CODECS = CODEC_CAPABILITIES.filter((c) => c.name !== 'telephone-event' && c.name !== 'CN');
-
-export function audioFor(codec: string): CallAudio {
-  switch (codec.toUpperCase()) {
-    case 'PCMU': return { sttEncoding: 'mulaw', sampleRate: 8000, ttsFormat: 'ulaw_8000' };
-    case 'PCMA': return { sttEncoding: 'alaw', sampleRate: 8000, ttsFormat: 'alaw_8000' };
-    default: return { sttEncoding: 'linear16', sampleRate: 16000, ttsFormat: 'pcm_16000' };
-  }
-}
-
-function remoteFrom(m: NegotiatedMedia): Parameters<MediaSession['setRemote']>[0] {
-  return {
-    address: m.remoteAddress, port: m.remotePort,
-    codec: { name: m.codec.name, payloadType: m.codec.payloadType, clockRate: m.codec.clockRate, ...(m.codec.channels ? { channels: m.codec.channels } : {}) },
-    ...(m.telephoneEvent ? { telephoneEventPt: m.telephoneEvent.payloadType } : {}),
-    direction: m.remoteDirection, localDirection: m.localDirection,
-  };
-}
 
 function trunkTarget(t: TrunkRecord): TrunkTarget {
   return {
@@ -337,7 +319,7 @@ export class CallService implements Telephony {
       await dialog.bye().catch(() => undefined);
       return void (await call.end('failed_to_connect', 'no media negotiated'));
     }
-    media.setRemote(remoteFrom(m));
+    media.setRemote(remoteDescription(m));
     if (!conversation) conversation = await this.#prepare(call, assistant, providers, media, audioFor(m.codec.name), null, greeting, log);
     if (!conversation) return void (await call.end('error', 'conversation could not start'));
     await call.start(dialog, greeting);
@@ -406,7 +388,7 @@ export class CallService implements Telephony {
         media: this.#localMedia(media), ringTimeoutMs: 30_000,
       });
       if (!dialog.media) throw new Error('no media on the bridge leg');
-      media.setRemote(remoteFrom(dialog.media));
+      media.setRemote(remoteDescription(dialog.media));
       log.info({ destination }, 'bridge leg answered');
       return { dialog, media };
     } catch (e) {
@@ -558,7 +540,7 @@ export class CallService implements Telephony {
       await call.end('failed_to_connect', 'no media negotiated');
       return;
     }
-    media.setRemote(remoteFrom(dialog.media));
+    media.setRemote(remoteDescription(dialog.media));
     const sc = isObj(o.assistant.speech_config) ? o.assistant.speech_config : {};
     const greeting = o.plan.firstMessage
       ?? (typeof sc.first_message_outbound === 'string' ? sc.first_message_outbound : null)

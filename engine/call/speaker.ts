@@ -7,7 +7,7 @@
 import type { ClearResult, MediaEvent, PlayItem } from '../../media/types.js';
 import type { AudioFormat } from '../providers/audio.js';
 import type { TtsAlignment } from '../providers/tts.js';
-import type { Alignment } from './heard.js';
+import { reachMs, type Alignment } from './heard.js';
 
 /** The part of a MediaSession the call layer uses (a worker-backed session can implement it too). */
 export interface CallMedia {
@@ -70,12 +70,7 @@ export class Utterance {
 
   /** Contiguous ms of this utterance's stream that reached the caller. */
   heardMs(): number {
-    let reach = 0;
-    for (const s of [...this.segments].sort((a, b) => a.offsetMs - b.offsetMs)) {
-      if (s.offsetMs > reach + 1) break;
-      reach = Math.max(reach, s.offsetMs + s.playedMs);
-    }
-    return reach;
+    return reachMs(this.segments);
   }
 
   alignmentOrNull(): Alignment | null {
