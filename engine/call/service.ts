@@ -71,6 +71,8 @@ function trunkTarget(t: TrunkRecord): TrunkTarget {
   };
 }
 
+interface AdmissionTable { lists: { trunkId: string; list: BlockList }[]; withCreds: TrunkRecord[] }
+
 export class CallService implements Telephony {
   readonly #o: CallServiceOptions;
   readonly #log: Logger;
@@ -82,6 +84,7 @@ export class CallService implements Telephony {
   #media: MediaEngine | null = null;
   #draining = false;
   #vad: VadEngine | null = null;
+  #admissionCache: { fp: string; table: AdmissionTable } | null = null;
   /** Records being finished outside a Call (calls that were never answered). */
   readonly #finishing = new Set<Promise<unknown>>();
   #syncTimer: ReturnType<typeof setInterval> | null = null;
@@ -161,26 +164,39 @@ export class CallService implements Telephony {
   // ---- admission and routing ----
 
   /** IP/CIDR allowlists first, then digest credentials of any trunk; else 403 (counted by the stack). */
-  #authorize(address: string): AuthorizeResult {
+  /**
+   * Admission table (allowlists as BlockLists, trunks with credentials), rebuilt only when the
+   * trunk table changes: INVITEs, including a scanner's flood, cost one cheap query each.
+   */
+  #admission(): AdmissionTable {
+    const fp = this.#o.store.trunks.fingerprint();
+    if (this.#admissionCache?.fp === fp) return this.#admissionCache.table;
     const trunks = this.#o.store.trunks.listAllActive();
-    const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-    const fam = isIP(a) === 6 ? 'ipv6' : 'ipv4';
-    for (const t of trunks) {
-      if (!t.inbound_addresses.length) continue;
-      const bl = new BlockList();
+    const lists = trunks.filter((t) => t.inbound_addresses.length).map((t) => {
+      const list = new BlockList();
       for (const entry of t.inbound_addresses) {
         const [ip, bits] = entry.split('/') as [string, string | undefined];
         const f = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
         try {
-          if (bits !== undefined) bl.addSubnet(ip, Number(bits), f);
-          else bl.addAddress(ip, f);
+          if (bits !== undefined) list.addSubnet(ip, Number(bits), f);
+          else list.addAddress(ip, f);
         } catch {
           // A malformed entry never admits anything.
         }
       }
-      if (bl.check(a, fam)) return { allow: true, trunkId: t.id };
-    }
-    const withCreds = trunks.filter((t) => t.auth_username && t.auth_password);
+      return { trunkId: t.id, list };
+    });
+    const table = { lists, withCreds: trunks.filter((t) => t.auth_username && t.auth_password) };
+    this.#admissionCache = { fp, table };
+    return table;
+  }
+
+  /** IP/CIDR allowlists first, then digest credentials of any trunk; else 403 (counted by the stack). */
+  #authorize(address: string): AuthorizeResult {
+    const { lists, withCreds } = this.#admission();
+    const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+    const fam = isIP(a) === 6 ? 'ipv6' : 'ipv4';
+    for (const { trunkId, list } of lists) if (list.check(a, fam)) return { allow: true, trunkId };
     if (withCreds.length) {
       return {
         challenge: {

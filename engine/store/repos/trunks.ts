@@ -69,6 +69,12 @@ export class TrunksRepo {
   listAllActive(): TrunkRecord[] {
     return (this.#db.prepare('SELECT * FROM sip_trunks WHERE is_active = 1 ORDER BY created_at').all() as Row[]).map(this.#map);
   }
+  /** Changes whenever a trunk is added, removed or updated (admission caches key on it). */
+  fingerprint(): string {
+    const r = this.#db.prepare('SELECT count(*) c, max(rowid) m, max(updated_at) u, sum(is_active) a FROM sip_trunks').get() as Record<string, unknown>;
+    return `${String(r.c)}|${String(r.m)}|${String(r.u)}|${String(r.a)}`;
+  }
+
   get(orgId: string, id: string): TrunkRecord | undefined {
     const r = this.#db.prepare('SELECT * FROM sip_trunks WHERE org_id = ? AND id = ?').get(orgId, id) as Row | undefined;
     return r && this.#map(r);
