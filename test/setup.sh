@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real SIP/media peers and
 # speech tools (Debian packages), then the npm dependencies from the lock file.
+# `--bench` also installs what `npm run bench` needs (tshark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(sip-tester kamailio baresip rtpengine-daemon espeak-ng sox ffmpeg)
+PKGS=(sip-tester kamailio baresip rtpengine-daemon espeak-ng sox ffmpeg openssl)
+# The benchmarks also time packets on the wire with dumpcap/tshark.
+if [ "${1:-}" = "--bench" ]; then PKGS+=(tshark); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
