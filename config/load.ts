@@ -88,7 +88,7 @@ const ENV_PATHS: ReadonlyArray<readonly [string, string]> = [
   ['SIP_HOST', 'sip.host'], ['SIP_PORT', 'sip.port'], ['SIP_ADVERTISED_ADDRESS', 'sip.advertisedAddress'],
   ['SIP_TLS_PORT', 'sip.tlsPort'], ['SIP_TLS_CERT', 'sip.tlsCertFile'], ['SIP_TLS_KEY', 'sip.tlsKeyFile'],
   ['SIP_TRACE', 'sip.trace'],
-  ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'],
+  ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'], ['MEDIA_WORKERS', 'rtp.workers'],
   ['DATA_DIR', 'dataDir'], ['BOOTSTRAP_API_KEY', 'bootstrapApiKey'], ['MASTER_KEY', 'masterKey'],
   ['LOG_LEVEL', 'logLevel'], ['MAX_CALL_DURATION_SECONDS', 'calls.maxDurationSeconds'],
   ['DRAIN_SECONDS', 'calls.drainSeconds'], ['RECORD_CALLS', 'calls.record'], ['WEBHOOKS_ALLOW_HTTP', 'webhooks.allowHttp'],
@@ -183,6 +183,7 @@ export function loadConfig(env: Env = {}): EngineConfig {
     rtp: {
       portMin: int(n('rtp.portMin'), g('rtp.portMin'), 1024, 65534),
       portMax: int(n('rtp.portMax'), g('rtp.portMax'), 1025, 65535),
+      workers: g('rtp.workers') === 'auto' ? null : optInt('rtp.workers', 0, 64),
     },
     dataDir: str(n('dataDir'), g('dataDir'), false) as string,
     bootstrapApiKey: str(n('bootstrapApiKey'), g('bootstrapApiKey'), true),

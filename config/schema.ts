@@ -37,7 +37,15 @@ export interface EngineConfig {
     /** Log every SIP message in and out. */
     readonly trace: boolean;
   };
-  readonly rtp: { readonly portMin: number; readonly portMax: number };
+  readonly rtp: {
+    readonly portMin: number;
+    readonly portMax: number;
+    /**
+     * Media worker threads carrying the RTP sessions (0: in the main thread). null = auto: half
+     * the cores, at least 1, so the call layer's work never delays a packet.
+     */
+    readonly workers: number | null;
+  };
   readonly dataDir: string;
   readonly bootstrapApiKey: string | null;
   /** 32-byte key (64 hex chars or base64) for secrets at rest; a key file in dataDir when null. */
@@ -65,7 +73,7 @@ export interface EngineConfig {
 export const DEFAULTS: EngineConfig = {
   api: { host: '127.0.0.1', port: 8080, rateLimitPerMinute: 100, controlRateLimitPerMinute: 10, publicMetrics: false },
   sip: { host: '0.0.0.0', port: 5060, advertisedAddress: null, tlsPort: null, tlsCertFile: null, tlsKeyFile: null, trace: false },
-  rtp: { portMin: 20000, portMax: 30000 },
+  rtp: { portMin: 20000, portMax: 30000, workers: null },
   dataDir: './data',
   bootstrapApiKey: null,
   masterKey: null,

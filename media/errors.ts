@@ -9,7 +9,9 @@ export type MediaErrorCode =
   | 'BAD_AUDIO'
   | 'BAD_DIGIT'
   | 'RECORDING'
-  | 'RTPENGINE';
+  | 'RTPENGINE'
+  | 'BAD_OPTIONS'
+  | 'WORKER_FAILED';
 
 export class MediaError extends Error {
   readonly code: MediaErrorCode;

@@ -1,9 +1,10 @@
 /** Public surface of the media plane. Import from here, not from the files. */
 export { MediaEngine } from './engine.js';
 export type { MediaEngineOptions, MediaEngineStats } from './engine.js';
-export { MediaSession } from './session.js';
+export { LocalMediaSession } from './session.js';
+export { RemoteMediaSession } from './worker/remote-session.js';
 export type {
-  ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaEventType, MediaStats, PlayItem, PlayedItem,
+  ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaEventType, MediaSession, MediaStats, PlayItem, PlayedItem,
   RemoteCodec, RemoteDescription, RemoteReport, SessionOptions, VadConfig,
 } from './types.js';
 export { MediaError } from './errors.js';

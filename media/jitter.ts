@@ -93,6 +93,8 @@ export class JitterBuffer {
   get playing(): boolean { return this.#playing; }
   get size(): number { return this.#packets.size; }
   get targetDelayMs(): number { return this.#target * this.frameMs; }
+  /** Smoothed time packets spend in the buffer, ms. */
+  get delayMs(): number { return this.#delay; }
   /** Frames buffered beyond the target (+1 frame of slack): a burst to deliver faster. */
   get excessFrames(): number { return this.#playing ? Math.max(0, this.#packets.size - this.#target - 1) : 0; }
   /** True when the next packet in sequence is here (pop() would return it). */

@@ -15,6 +15,8 @@ import type { ClearResult, PlayedItem, PlayItem } from './types.js';
 
 interface Queued {
   readonly id: string;
+  /** Position in the owner's play order (worker sessions); 0 when unused. */
+  readonly ordinal: number;
   readonly original: PlayItem;
   /** ms of the original already played before the last format change. */
   baseMs: number;
@@ -32,6 +34,19 @@ export interface PlayoutFrame {
   readonly audible: boolean;
 }
 
+/** Throws MediaError('BAD_AUDIO') for an item the playout cannot take. */
+export function checkPlayItem(item: PlayItem): void {
+  if (!item || typeof item.id !== 'string') throw new MediaError('BAD_AUDIO', 'play item needs an id');
+  if (item.format === 'pcm16') {
+    if (!isPcmRate(item.sampleRate)) throw new MediaError('BAD_AUDIO', `unsupported PCM rate ${String(item.sampleRate)}`);
+    if (!(item.samples instanceof Int16Array)) throw new MediaError('BAD_AUDIO', 'pcm16 samples must be an Int16Array');
+  } else if (item.format !== 'pcmu' && item.format !== 'pcma') {
+    throw new MediaError('BAD_AUDIO', `unsupported play format ${String((item as { format: unknown }).format)}`);
+  } else if (!(item.data instanceof Uint8Array)) {
+    throw new MediaError('BAD_AUDIO', `${item.format} data must be a Uint8Array`);
+  }
+}
+
 function originalMs(item: PlayItem): number {
   return item.format === 'pcm16' ? (item.samples.length * 1000) / item.sampleRate : item.data.length / 8;
 }
@@ -41,6 +56,7 @@ export class Playout {
   #codec: AudioCodecName = 'PCMU';
   #rate: 8000 | 16000 = 8000;
   #queue: Queued[] = [];
+  #finishedUpTo = 0;
 
   constructor(resampler: Resampler) { this.#resampler = resampler; }
 
@@ -65,20 +81,28 @@ export class Playout {
     this.#queue = [];
     for (const q of items) {
       const played = q.baseMs + (q.offset * 1000) / oldRate;
-      const entry: Queued = { id: q.id, original: q.original, baseMs: played, data: this.#convert(q.original, played), offset: 0 };
+      const entry: Queued = { id: q.id, ordinal: q.ordinal, original: q.original, baseMs: played, data: this.#convert(q.original, played), offset: 0 };
       this.#queue.push(entry);
     }
   }
 
-  add(item: PlayItem): void {
-    if (item.format === 'pcm16') {
-      if (!isPcmRate(item.sampleRate)) throw new MediaError('BAD_AUDIO', `unsupported PCM rate ${String(item.sampleRate)}`);
-      if (!(item.samples instanceof Int16Array)) throw new MediaError('BAD_AUDIO', 'pcm16 samples must be an Int16Array');
-    } else if (item.format !== 'pcmu' && item.format !== 'pcma') {
-      throw new MediaError('BAD_AUDIO', `unsupported play format ${String((item as { format: unknown }).format)}`);
-    }
-    this.#queue.push({ id: item.id, original: item, baseMs: 0, data: this.#convert(item, 0), offset: 0 });
+  add(item: PlayItem, ordinal = 0): void {
+    checkPlayItem(item);
+    this.#queue.push({ id: item.id, ordinal, original: item, baseMs: 0, data: this.#convert(item, 0), offset: 0 });
   }
+
+  /** Drops every item whose ordinal is <= `ordinal` (a clear() issued by the owner thread). */
+  dropUpTo(ordinal: number): void {
+    if (this.#queue.length && this.#queue[0]!.ordinal <= ordinal) this.#queue = this.#queue.filter((q) => q.ordinal > ordinal);
+  }
+
+  /** Playout position for the owner thread: what was finished, what plays now and how far. */
+  position(): { finishedUpTo: number; head: number; headPlayedMs: number } {
+    const q = this.#queue[0];
+    return { finishedUpTo: this.#finishedUpTo, head: q ? q.ordinal : 0, headPlayedMs: q ? this.#playedMs(q) : 0 };
+  }
+
+  #playedMs(q: Queued): number { return Math.round(q.baseMs + (q.offset * 1000) / this.#rate); }
 
   /** Takes one frame of `n` samples. */
   take(n: number): PlayoutFrame {
@@ -98,7 +122,8 @@ export class Playout {
       }
       if (q.offset >= q.data.length) {
         this.#queue.shift();
-        finished.push({ id: q.id, playedMs: Math.round(q.baseMs + (q.offset * 1000) / this.#rate) });
+        if (q.ordinal > this.#finishedUpTo) this.#finishedUpTo = q.ordinal;
+        finished.push({ id: q.id, playedMs: this.#playedMs(q) });
       }
     }
     if (g711) return { g711: out as Uint8Array, pcm: null, finished, audible };
@@ -106,7 +131,7 @@ export class Playout {
   }
 
   clear(): ClearResult {
-    const items = this.#queue.map((q) => ({ id: q.id, playedMs: Math.round(q.baseMs + (q.offset * 1000) / this.#rate) }));
+    const items = this.#queue.map((q) => ({ id: q.id, playedMs: this.#playedMs(q) }));
     this.#queue = [];
     return { items, playedMs: items.reduce((a, b) => a + b.playedMs, 0) };
   }

@@ -12,7 +12,9 @@ import { isIPv4 } from 'node:net';
 import { createCodec } from './codecs/index.js';
 import type { AudioCodec } from './codecs/index.js';
 import { normalizeCodecName } from './codecs/capabilities.js';
+import type { AudioCodecName } from './codecs/capabilities.js';
 import type { ClockTick, MediaClock } from './clock.js';
+import { EventHub } from './events.js';
 import { DtmfReceiver, DtmfSender, digitToEvent, eventToDigit, parseTelephoneEvent } from './dtmf.js';
 import { MediaError } from './errors.js';
 import { JitterBuffer } from './jitter.js';
@@ -23,10 +25,11 @@ import { buildRtp, isRtcpPacket, parseRtp, RtpReceiveStats } from './rtp/packet.
 import { buildBye, buildReceiverReport, buildSdes, buildSenderReport, ntpMiddle, ntpNow, parseRtcp } from './rtp/rtcp.js';
 import type { ReportBlock } from './rtp/rtcp.js';
 import type {
-  ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaStats, PlayedItem, PlayItem, RemoteDescription,
+  ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaSession, MediaStats, PlayedItem, PlayItem, RemoteDescription,
   RemoteReport, VadConfig,
 } from './types.js';
 import type { VadEngine, VadEvent, VadStream } from './vad/types.js';
+import type { PlayoutControl } from './worker/slots.js';
 import { WavWriter } from './wav.js';
 
 const CN_PT = 13;
@@ -47,7 +50,10 @@ export interface SessionDeps {
   readonly rtpTimeoutMs: number;
   readonly statsIntervalMs: number;
   readonly rtcpIntervalMs: number;
-  readonly onClosed: (session: MediaSession) => void;
+  readonly onClosed: (session: LocalMediaSession) => void;
+  /** Set when the session runs in a media worker: the owner thread's clear() and playout view. */
+  readonly control?: PlayoutControl | null;
+  readonly ssrc?: number;
 }
 
 interface Counters {
@@ -88,6 +94,16 @@ class FrameFifo {
   clear(): void { this.#pcm = []; this.#enc = []; this.#samples = 0; this.#concealed = false; }
 }
 
+/** Validates a remote description (throws MediaError); port 0 becomes an inactive stream. */
+export function checkRemote(remote: RemoteDescription): { codec: AudioCodecName; remote: RemoteDescription } {
+  const codec = normalizeCodecName(remote.codec.name);
+  if (!codec) throw new MediaError('UNSUPPORTED_CODEC', `unsupported codec ${remote.codec.name}`);
+  if (!isIPv4(remote.address)) throw new MediaError('NO_REMOTE', `remote address must be an IPv4 literal, got ${JSON.stringify(remote.address)}`);
+  if (!Number.isInteger(remote.port) || remote.port < 0 || remote.port > 65535) throw new MediaError('NO_REMOTE', `bad remote port ${remote.port}`);
+  if (remote.port === 0) return { codec, remote: { ...remote, port: 9, direction: 'inactive', localDirection: 'inactive' } }; // a rejected stream (RFC 3264 §6)
+  return { codec, remote };
+}
+
 function canSendFor(remote: MediaDirection, local: MediaDirection): boolean {
   return (remote === 'sendrecv' || remote === 'recvonly') && (local === 'sendrecv' || local === 'sendonly');
 }
@@ -98,17 +114,17 @@ function complement(d: MediaDirection): MediaDirection {
   return d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d;
 }
 
-export class MediaSession {
+export class LocalMediaSession implements MediaSession {
   readonly id: string;
   readonly localAddress: string;
   readonly rtpPort: number;
   readonly rtcpPort: number;
   readonly #d: SessionDeps;
-  readonly #listeners = new Set<MediaEventListener>();
+  readonly #hub = new EventHub();
   readonly #playout: Playout;
   readonly #dtmfTx = new DtmfSender();
   readonly #dtmfRx = new DtmfReceiver(8000);
-  readonly #ssrc = randomBytes(4).readUInt32BE(0);
+  readonly #ssrc: number;
   readonly #cname: string;
   #c: Counters = {
     packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dtmfIn: 0, dtmfOut: 0, comfortNoise: 0, malformed: 0,
@@ -117,7 +133,6 @@ export class MediaSession {
   #started = false;
   #closed = false;
   #closing: Promise<void> | null = null;
-  #closedEmitted = false;
   #removeTick: (() => void) | null = null;
 
   #remote: RemoteDescription | null = null;
@@ -172,6 +187,7 @@ export class MediaSession {
     this.rtpPort = deps.rtpPort;
     this.rtcpPort = deps.rtcpPort;
     this.#cname = `${deps.id}@voice-engine`;
+    this.#ssrc = deps.ssrc ?? randomBytes(4).readUInt32BE(0);
     this.#playout = new Playout(deps.resampler);
     this.#jb = new JitterBuffer({ clockRate: 8000, ...deps.jitter });
   }
@@ -196,42 +212,16 @@ export class MediaSession {
   get codecName(): string | null { return this.#codec?.name ?? null; }
 
   /** Subscribes to events; returns an unsubscribe function. */
-  on(listener: MediaEventListener): () => void {
-    this.#listeners.add(listener);
-    return () => { this.#listeners.delete(listener); };
-  }
+  on(listener: MediaEventListener): () => void { return this.#hub.on(listener); }
 
   /** Async iterable of events until the session closes or `signal` aborts. */
-  async *events(signal?: AbortSignal): AsyncIterable<MediaEvent> {
-    const queue: MediaEvent[] = [];
-    let wake: (() => void) | null = null;
-    const off = this.on((ev) => { queue.push(ev); wake?.(); });
-    const onAbort = (): void => wake?.();
-    signal?.addEventListener('abort', onAbort);
-    try {
-      for (;;) {
-        while (queue.length) {
-          const ev = queue.shift()!;
-          yield ev;
-          if (ev.type === 'closed') return;
-        }
-        if (signal?.aborted || this.#closedEmitted) return;
-        await new Promise<void>((r) => { wake = r; });
-        wake = null;
-      }
-    } finally {
-      off();
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
+  events(signal?: AbortSignal): AsyncIterable<MediaEvent> { return this.#hub.events(signal); }
 
   setRemote(remote: RemoteDescription): void {
     this.#assertOpen();
-    const name = normalizeCodecName(remote.codec.name);
-    if (!name) throw new MediaError('UNSUPPORTED_CODEC', `unsupported codec ${remote.codec.name}`);
-    if (!isIPv4(remote.address)) throw new MediaError('NO_REMOTE', `remote address must be an IPv4 literal, got ${JSON.stringify(remote.address)}`);
-    if (!Number.isInteger(remote.port) || remote.port < 0 || remote.port > 65535) throw new MediaError('NO_REMOTE', `bad remote port ${remote.port}`);
-    if (remote.port === 0) remote = { ...remote, port: 9, direction: 'inactive', localDirection: 'inactive' }; // a rejected stream (RFC 3264 §6)
+    const checked = checkRemote(remote);
+    const name = checked.codec;
+    remote = checked.remote;
     const prev = this.#remote;
     const now = this.#d.clock.time.now();
     const codecChanged = !prev || !this.#codec || this.#codec.name !== name || prev.codec.payloadType !== remote.codec.payloadType || prev.codec.clockRate !== remote.codec.clockRate;
@@ -281,6 +271,14 @@ export class MediaSession {
     this.#assertOpen();
     if (!item || typeof item.id !== 'string') throw new MediaError('BAD_AUDIO', 'play item needs an id');
     this.#playout.add(item);
+  }
+
+  /** play() for a session in a media worker: `ordinal` is the owner's play order (see worker/slots.ts). */
+  enqueue(item: PlayItem, ordinal: number): void {
+    this.#assertOpen();
+    const ctl = this.#d.control;
+    if (ctl && ordinal <= ctl.clearUpTo) return; // cleared by the owner before it got here
+    this.#playout.add(item, ordinal);
   }
 
   /** Stops playout at once: the next tick sends silence. Returns what the caller received. */
@@ -358,9 +356,7 @@ export class MediaSession {
       try { await this.stopRecording(); } catch (err) { recErr = err; }
       await Promise.all([closeSocket(this.#d.rtpSocket), closeSocket(this.#d.rtcpSocket)]);
       this.#d.onClosed(this);
-      this.#closedEmitted = true;
       this.#emit({ type: 'closed' });
-      this.#listeners.clear();
       if (recErr) throw recErr;
     })();
     return this.#closing;
@@ -468,7 +464,16 @@ export class MediaSession {
   /** Send phase: build and send this tick's packet; events are emitted in the work phase. */
   #onSendTick(t: ClockTick): void {
     if (this.#closed) return;
-    this.#agentFrame = this.#sendTick(t);
+    const ctl = this.#d.control;
+    if (!ctl) { this.#agentFrame = this.#sendTick(t); return; }
+    ctl.lock();
+    try {
+      this.#playout.dropUpTo(ctl.clearUpTo);
+      this.#agentFrame = this.#sendTick(t);
+      ctl.publish(this.#playout.position());
+    } finally {
+      ctl.unlock();
+    }
   }
 
   #onTick(t: ClockTick): void {
@@ -496,6 +501,7 @@ export class MediaSession {
       if (this.#recQueue.length > 50) this.#recQueue.splice(0, this.#recQueue.length - 50);
     }
     this.#agentFrame = null;
+    this.#d.control?.publishJitterDelay(this.#jb.delayMs);
     for (const done of this.#finished) this.#emit({ type: 'played', id: done.id, playedMs: done.playedMs });
     this.#finished = [];
     this.#housekeeping(t);
@@ -686,11 +692,7 @@ export class MediaSession {
 
   // ---------------------------------------------------------------- misc
 
-  #emit(ev: MediaEvent): void {
-    for (const l of this.#listeners) {
-      try { l(ev); } catch { /* a listener's bug must not stop the media loop */ }
-    }
-  }
+  #emit(ev: MediaEvent): void { this.#hub.emit(ev); }
 
   #assertOpen(): void {
     if (this.#closed) throw new MediaError('CLOSED', `media session ${this.id} is closed`);

@@ -118,6 +118,40 @@ export type MediaEvent =
 export type MediaEventType = MediaEvent['type'];
 export type MediaEventListener = (ev: MediaEvent) => void;
 
+/**
+ * One call's media, wherever it runs: in this thread (`LocalMediaSession`) or in a media worker
+ * (`RemoteMediaSession`, same behaviour through messages and shared memory). Created by
+ * `MediaEngine.createSession()`.
+ */
+export interface MediaSession {
+  readonly id: string;
+  readonly localAddress: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  readonly closed: boolean;
+  readonly ssrc: number;
+  readonly codecName: string | null;
+  /** Milliseconds of queued audio not yet sent. */
+  readonly queuedMs: number;
+  /** Subscribes to events; returns an unsubscribe function. */
+  on(listener: MediaEventListener): () => void;
+  /** Async iterable of events until the session closes or `signal` aborts. */
+  events(signal?: AbortSignal): AsyncIterable<MediaEvent>;
+  setRemote(remote: RemoteDescription): void;
+  play(item: PlayItem): void;
+  /** Stops playout at once: the next tick sends silence. Returns what the caller received. */
+  clear(): ClearResult;
+  sendDtmf(digit: string, durationMs?: number): void;
+  /** A digit from SIP INFO (the SIP layer parsed it); re-emitted as a `dtmf` event. */
+  injectDtmf(digit: string, durationMs?: number): void;
+  /** Records caller (left) and agent (right) as a stereo 16-bit WAV at the call's rate. */
+  startRecording(path: string): Promise<void>;
+  stopRecording(): Promise<void>;
+  getStats(): MediaStats;
+  /** Idempotent: sends RTCP BYE, stops recording, closes sockets, releases the ports. */
+  close(): Promise<void>;
+}
+
 export interface JitterConfig {
   readonly minDelayMs?: number;
   readonly maxDelayMs?: number;

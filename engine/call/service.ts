@@ -4,6 +4,7 @@
  * and drain. Implements the API's `Telephony` port.
  */
 import { BlockList, isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../../config/index.js';
@@ -83,7 +84,6 @@ export class CallService implements Telephony {
   #sip: SipStack | null = null;
   #media: MediaEngine | null = null;
   #draining = false;
-  #vad: VadEngine | null = null;
   #admissionCache: { fp: string; table: AdmissionTable } | null = null;
   /** Records being finished outside a Call (calls that were never answered). */
   readonly #finishing = new Set<Promise<unknown>>();
@@ -107,16 +107,19 @@ export class CallService implements Telephony {
 
   async start(): Promise<void> {
     const { config } = this.#o;
+    // A VAD object handed in (tests) cannot cross threads: the sessions then stay in this thread.
+    const injected = this.#o.vad !== undefined && this.#o.vad !== null;
+    const workers = injected ? 0 : config.rtp.workers ?? Math.max(1, Math.floor(availableParallelism() / 2));
     let vad: VadEngine | undefined;
-    if (this.#o.vad === undefined) {
+    if (workers === 0 && this.#o.vad === undefined) {
       const { createSileroVad } = await import('../../media/vad/index.js');
       vad = await createSileroVad();
     } else if (this.#o.vad) vad = this.#o.vad;
-    this.#vad = vad ?? null;
     this.#media = new MediaEngine();
     await this.#media.start({
       portMin: config.rtp.portMin, portMax: config.rtp.portMax, bindAddress: config.sip.host,
       ...(vad ? { vad } : {}),
+      workers, workerVad: this.#o.vad === null ? 'none' : 'silero',
       vadConfig: { minSpeechMs: DEFAULT_BARGE_IN.vadSpeechMs, minSilenceMs: DEFAULT_TURN.vadSilenceMs },
       // Caller audio feeds the VAD and the STT, not an ear: a small delay floor (it still adapts
       // upward to 3x the measured jitter) makes barge-in and end-of-turn detection react sooner.
@@ -144,10 +147,8 @@ export class CallService implements Telephony {
       liveCalls: () => this.#registry.size,
       rtp: () => this.#registry.all().map((c) => c.media.getStats()),
       pacer: () => this.#media?.stats().clock ?? { ticks: 0, lateWakeups: 0, skippedTicks: 0, maxLateMs: 0 },
-      vad: () => {
-        const v = this.#vad as (VadEngine & { stats?: () => { windows: number; batches: number; droppedWindows: number } }) | null;
-        return v?.stats?.() ?? { windows: 0, batches: 0, droppedWindows: 0 };
-      },
+      vad: () => this.#media?.stats().vad ?? { windows: 0, batches: 0, droppedWindows: 0 },
+      mediaWorkerLoopP99Ms: () => this.#media?.stats().workerLoopDelayP99Ms ?? null,
       registrations: () => this.#o.store.trunks.listAllActive().filter((t) => t.register).map((t) => ({ trunkId: t.id, name: t.name, status: t.registration_status })),
     });
     this.#syncRegistrations();

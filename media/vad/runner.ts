@@ -4,8 +4,9 @@
  * the whole batch). `WorkerRunner` keeps the session in a worker thread and moves batches there
  * and back by transferring their buffers, so the thread that carries RTP only pays the copies.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
+import { startModuleWorker } from '../threads.js';
 import { VadError } from './errors.js';
 import { openSileroSession, runSileroBatch } from './model.js';
 import type { BatchInput, BatchOutput, SessionTuning } from './model.js';
@@ -47,16 +48,8 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/**
- * Compiled, the worker is the sibling .js file. Under tsx this module is a .ts file and Node 20
- * will not load a .ts worker entry even with tsx in execArgv, so a one-line bootstrap registers
- * tsx's loader inside the worker and then imports the .ts entry.
- */
 function startWorker(setup: WorkerSetup): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./silero-worker.js', import.meta.url), { workerData: setup });
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./silero-worker.ts', import.meta.url).href);
-  return new Worker(`import(${api}).then((t) => { t.register(); return import(${entry}); });`, { eval: true, workerData: setup });
+  return startModuleWorker(import.meta.url, './silero-worker', setup);
 }
 
 export class WorkerRunner implements InferenceRunner {

@@ -1,0 +1,56 @@
+/** Messages between the owner thread and a media worker. Plain data only. */
+import type { ClockStats } from '../clock.js';
+import type { ResamplerQuality } from '../resample.js';
+import type { JitterConfig, MediaEvent, PlayItem, RemoteDescription, SessionOptions, VadConfig } from '../types.js';
+
+/** The serialisable part of MediaEngineOptions that a worker runs with. */
+export interface WorkerEngineOptions {
+  readonly bindAddress?: string;
+  readonly vadConfig?: VadConfig;
+  readonly jitter?: JitterConfig;
+  readonly rtpTimeoutMs?: number;
+  readonly statsIntervalMs?: number;
+  readonly rtcpIntervalMs?: number;
+  readonly spinMs?: number;
+  readonly resamplerQuality?: ResamplerQuality;
+}
+
+export interface WorkerSetup {
+  readonly index: number;
+  readonly options: WorkerEngineOptions;
+  /** Silero VAD inside the worker (its own inference thread), or none. */
+  readonly vad: 'silero' | 'none';
+  readonly slots: SharedArrayBuffer;
+  readonly healthIntervalMs: number;
+}
+
+export interface VadCounters { readonly windows: number; readonly batches: number; readonly droppedWindows: number }
+
+export interface WorkerHealth {
+  readonly sessions: number;
+  readonly clock: ClockStats;
+  readonly vad: VadCounters;
+  /** The worker's own event-loop delay (p99 over the last period), ms. */
+  readonly loopDelayP99Ms: number;
+}
+
+export type ToWorker =
+  | { readonly type: 'open'; readonly rid: number; readonly slot: number; readonly port: number; readonly ssrc: number; readonly opts: SessionOptions }
+  | { readonly type: 'set-remote'; readonly slot: number; readonly remote: RemoteDescription }
+  | { readonly type: 'play'; readonly slot: number; readonly ordinal: number; readonly item: PlayItem }
+  | { readonly type: 'send-dtmf'; readonly slot: number; readonly digit: string; readonly durationMs: number }
+  | { readonly type: 'inject-dtmf'; readonly slot: number; readonly digit: string; readonly durationMs: number }
+  | { readonly type: 'start-recording'; readonly rid: number; readonly slot: number; readonly path: string }
+  | { readonly type: 'stop-recording'; readonly rid: number; readonly slot: number }
+  | { readonly type: 'close'; readonly rid: number; readonly slot: number }
+  | { readonly type: 'shutdown'; readonly rid: number };
+
+export interface WireError { readonly code: string; readonly message: string }
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'init-error'; readonly error: WireError }
+  | { readonly type: 'reply'; readonly rid: number; readonly error: WireError | null }
+  /** Every event of every session since the last batch, in order (one message per tick). */
+  | { readonly type: 'events'; readonly batch: readonly (readonly [number, MediaEvent])[] }
+  | { readonly type: 'health'; readonly health: WorkerHealth };
