@@ -45,6 +45,12 @@ export interface EngineConfig {
      * the cores, at least 1, so the call layer's work never delays a packet.
      */
     readonly workers: number | null;
+    /**
+     * Nice value of the media worker threads (Linux; below 0 needs root or CAP_SYS_NICE, else a
+     * warning and the default priority). Like a media server's real-time option: under CPU
+     * contention the 20 ms deadlines win over the control plane. null leaves them as they are.
+     */
+    readonly workerNice: number | null;
   };
   readonly dataDir: string;
   readonly bootstrapApiKey: string | null;
@@ -73,7 +79,7 @@ export interface EngineConfig {
 export const DEFAULTS: EngineConfig = {
   api: { host: '127.0.0.1', port: 8080, rateLimitPerMinute: 100, controlRateLimitPerMinute: 10, publicMetrics: false },
   sip: { host: '0.0.0.0', port: 5060, advertisedAddress: null, tlsPort: null, tlsCertFile: null, tlsKeyFile: null, trace: false },
-  rtp: { portMin: 20000, portMax: 30000, workers: null },
+  rtp: { portMin: 20000, portMax: 30000, workers: null, workerNice: -10 },
   dataDir: './data',
   bootstrapApiKey: null,
   masterKey: null,

@@ -49,6 +49,12 @@ export interface MediaEngineOptions {
   readonly workers?: number;
   /** With workers: Silero VAD in each worker (default) or none. */
   readonly workerVad?: 'silero' | 'none';
+  /**
+   * With workers: nice value for each worker's thread (Linux; below 0 needs root or
+   * CAP_SYS_NICE, else it is reported in `workerPriorities` and the thread runs at the default).
+   * Default: unchanged.
+   */
+  readonly workerNice?: number | null;
 }
 
 export interface MediaEngineStats {
@@ -60,6 +66,17 @@ export interface MediaEngineStats {
   readonly workers: number;
   /** The worst media thread's event-loop delay p99 over its last period, ms (workers only). */
   readonly workerLoopDelayP99Ms: number | null;
+}
+
+/**
+ * dgram resolves every destination through `lookup` before sending, and the default (dns.lookup)
+ * answers an IP literal on process.nextTick: every packet of a tick would leave only after the
+ * whole tick's work (decode, VAD, events of every session). Sessions only send to IPv4 literals
+ * (setRemote checks; latched sources are literals), so answer at once and the packet leaves in
+ * the send phase, on the deadline.
+ */
+function literalLookup(address: string, _family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, 4);
 }
 
 function bindSocket(s: Socket, port: number, address: string): Promise<void> {
@@ -91,8 +108,8 @@ export class MediaEngine {
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new MediaError('BAD_OPTIONS', `workers must be an integer 0..64, got ${workers}`);
     if (workers > 0) {
       if (opts.vad || opts.time) throw new MediaError('BAD_OPTIONS', 'vad objects and fake time sources cannot cross threads: use workerVad, or workers: 0');
-      const { portMin: _a, portMax: _b, vad: _c, time: _d, workers: _e, workerVad, ...wire } = opts;
-      this.#pool = await MediaWorkerPool.start(workers, wire, workerVad ?? 'silero');
+      const { portMin: _a, portMax: _b, vad: _c, time: _d, workers: _e, workerVad, workerNice, ...wire } = opts;
+      this.#pool = await MediaWorkerPool.start(workers, wire, workerVad ?? 'silero', workerNice ?? null);
       this.#started = true;
       return;
     }
@@ -111,6 +128,8 @@ export class MediaEngine {
   get sessionCount(): number { return this.#sessions.size; }
 
   get workers(): number { return this.#pool?.size ?? 0; }
+  /** Per media worker: the nice value its thread runs at, or why it could not be set. */
+  get workerPriorities(): { nice: number | null; error: string | null }[] { return this.#pool?.priorities ?? []; }
 
   stats(): MediaEngineStats {
     const base = { sessions: this.#sessions.size, portsInUse: this.#ports?.inUse ?? 0 };
@@ -147,8 +166,8 @@ export class MediaEngine {
   async openLocal(rtpPort: number, opts: SessionOptions, extra: { onClosed?: (s: MediaSession) => void; control?: PlayoutControl; ssrc?: number } = {}): Promise<LocalMediaSession> {
     if (!this.#clock || !this.#resampler) throw new MediaError('NOT_STARTED', 'media engine not started');
     const address = this.#opts.bindAddress ?? '0.0.0.0';
-    const rtp = createSocket({ type: 'udp4' });
-    const rtcp = createSocket({ type: 'udp4' });
+    const rtp = createSocket({ type: 'udp4', lookup: literalLookup });
+    const rtcp = createSocket({ type: 'udp4', lookup: literalLookup });
     try {
       await bindSocket(rtp, rtpPort, address);
       await bindSocket(rtcp, rtpPort + 1, address);

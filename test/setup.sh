@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(sip-tester kamailio baresip rtpengine-daemon espeak-ng sox ffmpeg openssl)
+PKGS=(sip-tester kamailio baresip rtpengine-daemon espeak-ng sox ffmpeg openssl iproute2)
 # The benchmarks also time packets on the wire with dumpcap/tshark.
 if [ "${1:-}" = "--bench" ]; then PKGS+=(tshark); fi
 missing=()

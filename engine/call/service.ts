@@ -101,6 +101,11 @@ export class CallService implements Telephony {
     return this.#sip;
   }
 
+  /** Media worker threads carrying the RTP sessions (0: this thread). */
+  get mediaWorkers(): number {
+    return this.#media?.workers ?? 0;
+  }
+
   get liveCalls(): number {
     return this.#registry.size;
   }
@@ -119,12 +124,16 @@ export class CallService implements Telephony {
     await this.#media.start({
       portMin: config.rtp.portMin, portMax: config.rtp.portMax, bindAddress: config.sip.host,
       ...(vad ? { vad } : {}),
-      workers, workerVad: this.#o.vad === null ? 'none' : 'silero',
+      workers, workerVad: this.#o.vad === null ? 'none' : 'silero', workerNice: config.rtp.workerNice,
       vadConfig: { minSpeechMs: DEFAULT_BARGE_IN.vadSpeechMs, minSilenceMs: DEFAULT_TURN.vadSilenceMs },
       // Caller audio feeds the VAD and the STT, not an ear: a small delay floor (it still adapts
       // upward to 3x the measured jitter) makes barge-in and end-of-turn detection react sooner.
       jitter: { minDelayMs: 20, initialDelayMs: 40 },
     });
+    for (const [i, p] of this.#media.workerPriorities.entries()) {
+      if (p.error) this.#log.warn({ worker: i, wanted: config.rtp.workerNice, error: p.error }, 'media worker thread priority not raised (needs CAP_SYS_NICE); RTP pacing may suffer under CPU contention');
+    }
+    this.#log.info({ workers, nice: this.#media.workerPriorities.map((p) => p.nice) }, 'media plane started');
     const sipLog = this.#log.child({ part: 'sip' });
     this.#sip = new SipStack({
       host: config.sip.host, port: config.sip.port,

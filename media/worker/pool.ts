@@ -8,7 +8,7 @@ import { MediaError } from '../errors.js';
 import type { MediaErrorCode } from '../errors.js';
 import { startModuleWorker } from '../threads.js';
 import type { MediaSession, SessionOptions } from '../types.js';
-import type { FromWorker, ToWorker, VadCounters, WireError, WorkerEngineOptions, WorkerHealth } from './protocol.js';
+import type { FromWorker, PriorityResult, ToWorker, VadCounters, WireError, WorkerEngineOptions, WorkerHealth } from './protocol.js';
 import { RemoteMediaSession } from './remote-session.js';
 import { SlotTable } from './slots.js';
 
@@ -27,6 +27,7 @@ function mediaError(e: WireError): Error {
 export class WorkerLink {
   readonly index: number;
   readonly table: SlotTable;
+  readonly priority: PriorityResult;
   readonly #worker: Worker;
   readonly #sessions = new Map<number, RemoteMediaSession>();
   readonly #freeSlots: number[] = [];
@@ -36,8 +37,9 @@ export class WorkerLink {
   #failed: Error | null = null;
   #closing = false;
 
-  private constructor(index: number, worker: Worker, table: SlotTable) {
+  private constructor(index: number, worker: Worker, table: SlotTable, priority: PriorityResult) {
     this.index = index;
+    this.priority = priority;
     this.#worker = worker;
     this.table = table;
     for (let s = table.capacity - 1; s >= 0; s--) this.#freeSlots.push(s);
@@ -47,13 +49,13 @@ export class WorkerLink {
     worker.unref();
   }
 
-  static start(index: number, options: WorkerEngineOptions, vad: 'silero' | 'none'): Promise<WorkerLink> {
+  static start(index: number, options: WorkerEngineOptions, vad: 'silero' | 'none', nice: number | null): Promise<WorkerLink> {
     const table = new SlotTable(SLOTS_PER_WORKER);
-    const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS });
+    const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS, nice });
     return new Promise((resolve, reject) => {
       const done = (): void => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
       const onMsg = (m: FromWorker): void => {
-        if (m.type === 'ready') { done(); resolve(new WorkerLink(index, worker, table)); }
+        if (m.type === 'ready') { done(); resolve(new WorkerLink(index, worker, table, m.priority)); }
         else if (m.type === 'init-error') { done(); void worker.terminate(); reject(new MediaError('WORKER_FAILED', `media worker ${index} failed to start: ${m.error.message}`)); }
       };
       const onErr = (err: Error): void => { done(); void worker.terminate(); reject(new MediaError('WORKER_FAILED', `media worker ${index} failed to start: ${err.message}`, { cause: err })); };
@@ -156,8 +158,8 @@ export class MediaWorkerPool {
     this.#localAddress = localAddress;
   }
 
-  static async start(n: number, options: WorkerEngineOptions, vad: 'silero' | 'none'): Promise<MediaWorkerPool> {
-    const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => WorkerLink.start(i, options, vad)));
+  static async start(n: number, options: WorkerEngineOptions, vad: 'silero' | 'none', nice: number | null): Promise<MediaWorkerPool> {
+    const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => WorkerLink.start(i, options, vad, nice)));
     const links = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
@@ -168,6 +170,8 @@ export class MediaWorkerPool {
   }
 
   get size(): number { return this.#links.length; }
+  /** Per worker: the nice value its thread runs at, or why it could not be set. */
+  get priorities(): PriorityResult[] { return this.#links.map((l) => l.priority); }
 
   /** Opens the session on the least loaded live worker. */
   open(o: { id: string; rtpPort: number; opts: SessionOptions; onClosed: (s: MediaSession) => void }): Promise<RemoteMediaSession> {

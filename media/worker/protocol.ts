@@ -22,7 +22,12 @@ export interface WorkerSetup {
   readonly vad: 'silero' | 'none';
   readonly slots: SharedArrayBuffer;
   readonly healthIntervalMs: number;
+  /** Nice value for the worker's own thread (Linux, needs CAP_SYS_NICE below 0), or null to leave it. */
+  readonly nice: number | null;
 }
+
+/** What became of the requested thread priority. */
+export interface PriorityResult { readonly nice: number | null; readonly error: string | null }
 
 export interface VadCounters { readonly windows: number; readonly batches: number; readonly droppedWindows: number }
 
@@ -48,7 +53,7 @@ export type ToWorker =
 export interface WireError { readonly code: string; readonly message: string }
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly priority: PriorityResult }
   | { readonly type: 'init-error'; readonly error: WireError }
   | { readonly type: 'reply'; readonly rid: number; readonly error: WireError | null }
   /** Every event of every session since the last batch, in order (one message per tick). */

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { parseRtp } from '../../../media/index.js';
 import type { RtpPacket } from '../../../media/index.js';
@@ -36,6 +37,32 @@ describe('session pacing on a fake media clock', () => {
     assert.equal(st.lateWakeups, 1);
     // The audio did not skip: 9 frames of 20 ms were played.
     assert.equal(s.queuedMs, 1000 - 9 * 20);
+    await s.close();
+    peer.close();
+    await engine.close();
+  });
+
+  test('the packet is on the wire during the send phase, before any session\'s work phase runs', async () => {
+    // Regression: dgram resolved each IP literal destination on process.nextTick, so every packet of
+    // a tick left only after the whole tick's work (decode, VAD, listeners of every session).
+    const time = new FakeTime();
+    const engine = await startEngine({ time, rtcpIntervalMs: 60_000 });
+    time.advance(0);
+    const peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    const port = peer.address().port;
+    const s = await engine.createSession({ vad: false });
+    s.setRemote({ address: '127.0.0.1', port, codec: { name: 'PCMU', payloadType: 0, clockRate: 8000 }, direction: 'sendrecv' });
+    // The kernel's receive queue of the peer, read synchronously from inside the tick (iproute2 ss).
+    const queued = (): number => {
+      const out = execFileSync('ss', ['-uanH', 'sport', '=', `:${port}`], { encoding: 'utf8' });
+      return Number(out.trim().split(/\s+/)[1] ?? 0);
+    };
+    let seenInWork = -1;
+    const off = engine.clock.add(() => { if (seenInWork < 0) seenInWork = queued(); }, 'work');
+    time.advance(20);
+    off();
+    assert.ok(seenInWork > 0, `bytes already queued at the peer when the work phase ran: ${seenInWork}`);
     await s.close();
     peer.close();
     await engine.close();
