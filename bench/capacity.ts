@@ -52,7 +52,7 @@ const metricsUrl = h.apiUrl.replace(/\/api\/v1\/?$/, '') + '/metrics';
 
 interface Step {
   calls: number; opened: number; failed_setups: number; setup_errors: string[]; setup_p50_ms: number; setup_p95_ms: number;
-  pacing_p50_ms: number; pacing_p99_ms: number; pacing_max_ms: number; packets_on_wire: number; streams_on_wire: number;
+  pacing_p50_ms: number; pacing_p99_ms: number; pacing_max_ms: number; packets_on_wire: number; streams_on_wire: number; calls_without_agent_rtp: number;
   seq_gaps_on_wire: number; ts_jumps_on_wire: number; lost_at_callers: number; packets_at_callers: number; calls_ended_early: number;
   engine_cpu_pct: number; cpu_per_call_pct: number; loadgen_cpu_pct: number; machine_busy_pct: number;
   engine_loop_runqueue_wait_pct: number; engine_rss_mb: number; rss_before_mb: number; mem_per_call_mb: number; event_loop_p99_ms: number | null;
@@ -95,10 +95,11 @@ for (const n of STEPS) {
   const pacing = rtpPacing(pk);
   const devs = Float64Array.from(pacing.deviations).sort();
   const prev = new Map(st0.calls.map((c) => [c.from, c]));
-  let lost = 0, packetsIn = 0, ended = 0;
+  let lost = 0, packetsIn = 0, ended = 0, silent = 0;
   for (const c of st1.calls) {
     const p = prev.get(c.from);
     if (p) { lost += Math.max(0, c.packetsLost - p.packetsLost); packetsIn += c.packetsIn - p.packetsIn; }
+    if (!p || c.packetsIn - p.packetsIn < (WINDOW_S * 1000) / 20 / 2) silent++; // under half the packets of the window
     if (c.error) ended++;
   }
   const setup = Float64Array.from(open.setupMs).sort();
@@ -111,7 +112,7 @@ for (const n of STEPS) {
   const s: Step = {
     calls: n, opened: open.opened, failed_setups: open.failed, setup_errors: open.errors, setup_p50_ms: round1(pct(setup, 50)), setup_p95_ms: round1(pct(setup, 95)),
     pacing_p50_ms: round3(pct(devs, 50)), pacing_p99_ms: round3(pct(devs, 99)), pacing_max_ms: round3(devs.length ? devs[devs.length - 1]! : 0),
-    packets_on_wire: pacing.packets, streams_on_wire: pacing.streams, seq_gaps_on_wire: pacing.seqGaps, ts_jumps_on_wire: pacing.tsJumps,
+    packets_on_wire: pacing.packets, streams_on_wire: pacing.streams, calls_without_agent_rtp: silent, seq_gaps_on_wire: pacing.seqGaps, ts_jumps_on_wire: pacing.tsJumps,
     lost_at_callers: lost, packets_at_callers: packetsIn, calls_ended_early: ended,
     engine_cpu_pct: Math.round(engineCpu), cpu_per_call_pct: round3(engineCpu / Math.max(1, open.opened)), loadgen_cpu_pct: Math.round(cpuPercent(l0, l1)),
     machine_busy_pct: Math.round(systemBusyPercent(s0, s1)),
@@ -124,7 +125,8 @@ for (const n of STEPS) {
     pass: false, why: [], seconds: 0,
   };
   if (s.opened < n) s.why.push(`${n - s.opened} calls not set up`);
-  if (s.streams_on_wire < s.opened) s.why.push(`${s.opened - s.streams_on_wire} calls without agent RTP`);
+  // From the callers' own counters: the capture is for timing and may miss packets under load.
+  if (s.calls_without_agent_rtp > 0) s.why.push(`${s.calls_without_agent_rtp} calls received under half their agent RTP`);
   if (s.pacing_p99_ms > P99_LIMIT_MS) s.why.push(`pacing p99 ${s.pacing_p99_ms} ms > ${P99_LIMIT_MS}`);
   if (s.lost_at_callers > 0) s.why.push(`${s.lost_at_callers} packets lost at the callers`);
   if (s.seq_gaps_on_wire > 0) s.why.push(`${s.seq_gaps_on_wire} sequence gaps on the wire`);
@@ -137,7 +139,7 @@ for (const n of STEPS) {
   console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; +${round1(rssNow - before.rssMb)} MB (${s.mem_per_call_mb} MB/call) (${s.seconds} s)`);
   // A pacing-only failure does not stop the run (the next step shows the trend); calls that do not
   // come up, lose packets or end early do.
-  const functional = s.opened === n && s.lost_at_callers === 0 && s.seq_gaps_on_wire === 0 && s.calls_ended_early === 0 && s.streams_on_wire >= s.opened;
+  const functional = s.opened === n && s.lost_at_callers === 0 && s.seq_gaps_on_wire === 0 && s.calls_ended_early === 0 && s.calls_without_agent_rtp === 0;
   if (!functional) { stopReason = `step ${n} failed (${s.why.join('; ')})`; break; }
   if (!s.pass && s.pacing_p99_ms > 10 * P99_LIMIT_MS) { stopReason = `step ${n}: pacing p99 ${s.pacing_p99_ms} ms, far past the limit`; break; }
 }

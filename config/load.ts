@@ -22,7 +22,8 @@ function isObj(v: unknown): v is Json {
 function deepMerge(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Json, v) : v;
+    // Objects are copied, never shared: setPath() writes into the result, and must not reach DEFAULTS.
+    out[k] = isObj(v) ? deepMerge(isObj(out[k]) ? (out[k] as Json) : {}, v) : v;
   }
   return out;
 }
@@ -42,6 +43,11 @@ const bool = (name: string, raw: unknown): boolean => {
   if (typeof raw === 'string' && /^(1|true|yes|on)$/i.test(raw)) return true;
   if (typeof raw === 'string' && /^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(name, 'true or false', raw);
+};
+const MEDIA_PRIORITIES = ['normal', 'high', 'realtime'] as const;
+const mediaPriority = (name: string, raw: unknown): (typeof MEDIA_PRIORITIES)[number] => {
+  if (typeof raw === 'string' && (MEDIA_PRIORITIES as readonly string[]).includes(raw.trim())) return raw.trim() as (typeof MEDIA_PRIORITIES)[number];
+  throw new ConfigError(name, `one of ${MEDIA_PRIORITIES.join(', ')}`, raw);
 };
 const str = (name: string, raw: unknown, nullable: boolean): string | null => {
   if ((raw === null || raw === undefined || raw === '') && nullable) return null;
@@ -88,7 +94,7 @@ const ENV_PATHS: ReadonlyArray<readonly [string, string]> = [
   ['SIP_HOST', 'sip.host'], ['SIP_PORT', 'sip.port'], ['SIP_ADVERTISED_ADDRESS', 'sip.advertisedAddress'],
   ['SIP_TLS_PORT', 'sip.tlsPort'], ['SIP_TLS_CERT', 'sip.tlsCertFile'], ['SIP_TLS_KEY', 'sip.tlsKeyFile'],
   ['SIP_TRACE', 'sip.trace'],
-  ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'], ['MEDIA_WORKERS', 'rtp.workers'], ['MEDIA_NICE', 'rtp.workerNice'],
+  ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'], ['MEDIA_WORKERS', 'rtp.workers'], ['MEDIA_PRIORITY', 'rtp.priority'],
   ['DATA_DIR', 'dataDir'], ['BOOTSTRAP_API_KEY', 'bootstrapApiKey'], ['MASTER_KEY', 'masterKey'],
   ['LOG_LEVEL', 'logLevel'], ['MAX_CALL_DURATION_SECONDS', 'calls.maxDurationSeconds'],
   ['DRAIN_SECONDS', 'calls.drainSeconds'], ['RECORD_CALLS', 'calls.record'], ['WEBHOOKS_ALLOW_HTTP', 'webhooks.allowHttp'],
@@ -184,7 +190,7 @@ export function loadConfig(env: Env = {}): EngineConfig {
       portMin: int(n('rtp.portMin'), g('rtp.portMin'), 1024, 65534),
       portMax: int(n('rtp.portMax'), g('rtp.portMax'), 1025, 65535),
       workers: g('rtp.workers') === 'auto' ? null : optInt('rtp.workers', 0, 64),
-      workerNice: g('rtp.workerNice') === 'unchanged' ? null : optInt('rtp.workerNice', -20, 19),
+      priority: mediaPriority(n('rtp.priority'), g('rtp.priority')),
     },
     dataDir: str(n('dataDir'), g('dataDir'), false) as string,
     bootstrapApiKey: str(n('bootstrapApiKey'), g('bootstrapApiKey'), true),

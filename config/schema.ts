@@ -46,11 +46,12 @@ export interface EngineConfig {
      */
     readonly workers: number | null;
     /**
-     * Nice value of the media worker threads (Linux; below 0 needs root or CAP_SYS_NICE, else a
-     * warning and the default priority). Like a media server's real-time option: under CPU
-     * contention the 20 ms deadlines win over the control plane. null leaves them as they are.
+     * Scheduling of the media worker threads (Linux): `normal`; `high` = nice -10 (default);
+     * `realtime` = also SCHED_FIFO 10, like Asterisk's -p / FreeSWITCH's -rp. Under CPU
+     * contention the 20 ms deadlines then win over the control plane. Needs root or CAP_SYS_NICE;
+     * without it a warning is logged and the threads run at normal priority.
      */
-    readonly workerNice: number | null;
+    readonly priority: 'normal' | 'high' | 'realtime';
   };
   readonly dataDir: string;
   readonly bootstrapApiKey: string | null;
@@ -79,7 +80,7 @@ export interface EngineConfig {
 export const DEFAULTS: EngineConfig = {
   api: { host: '127.0.0.1', port: 8080, rateLimitPerMinute: 100, controlRateLimitPerMinute: 10, publicMetrics: false },
   sip: { host: '0.0.0.0', port: 5060, advertisedAddress: null, tlsPort: null, tlsCertFile: null, tlsKeyFile: null, trace: false },
-  rtp: { portMin: 20000, portMax: 30000, workers: null, workerNice: -10 },
+  rtp: { portMin: 20000, portMax: 30000, workers: null, priority: 'high' },
   dataDir: './data',
   bootstrapApiKey: null,
   masterKey: null,

@@ -18,7 +18,7 @@ import type { JitterConfig, MediaSession, SessionOptions, VadConfig } from './ty
 import type { VadEngine } from './vad/types.js';
 import type { PlayoutControl } from './worker/slots.js';
 import { MediaWorkerPool } from './worker/pool.js';
-import type { VadCounters } from './worker/protocol.js';
+import type { MediaThreadPriority, PriorityResult, VadCounters } from './worker/protocol.js';
 
 export interface MediaEngineOptions {
   /** RTP_PORT_MIN / RTP_PORT_MAX. Default 20000..30000. */
@@ -50,11 +50,10 @@ export interface MediaEngineOptions {
   /** With workers: Silero VAD in each worker (default) or none. */
   readonly workerVad?: 'silero' | 'none';
   /**
-   * With workers: nice value for each worker's thread (Linux; below 0 needs root or
-   * CAP_SYS_NICE, else it is reported in `workerPriorities` and the thread runs at the default).
-   * Default: unchanged.
+   * With workers: scheduling of each worker's thread (see MediaThreadPriority). Default normal.
+   * A priority the OS refuses is reported in `workerPriorities`; the worker runs on regardless.
    */
-  readonly workerNice?: number | null;
+  readonly workerPriority?: MediaThreadPriority;
 }
 
 export interface MediaEngineStats {
@@ -108,8 +107,8 @@ export class MediaEngine {
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new MediaError('BAD_OPTIONS', `workers must be an integer 0..64, got ${workers}`);
     if (workers > 0) {
       if (opts.vad || opts.time) throw new MediaError('BAD_OPTIONS', 'vad objects and fake time sources cannot cross threads: use workerVad, or workers: 0');
-      const { portMin: _a, portMax: _b, vad: _c, time: _d, workers: _e, workerVad, workerNice, ...wire } = opts;
-      this.#pool = await MediaWorkerPool.start(workers, wire, workerVad ?? 'silero', workerNice ?? null);
+      const { portMin: _a, portMax: _b, vad: _c, time: _d, workers: _e, workerVad, workerPriority, ...wire } = opts;
+      this.#pool = await MediaWorkerPool.start(workers, wire, workerVad ?? 'silero', workerPriority ?? 'normal');
       this.#started = true;
       return;
     }
@@ -128,8 +127,8 @@ export class MediaEngine {
   get sessionCount(): number { return this.#sessions.size; }
 
   get workers(): number { return this.#pool?.size ?? 0; }
-  /** Per media worker: the nice value its thread runs at, or why it could not be set. */
-  get workerPriorities(): { nice: number | null; error: string | null }[] { return this.#pool?.priorities ?? []; }
+  /** Per media worker: the priority its thread runs at, and why the requested one failed (if it did). */
+  get workerPriorities(): PriorityResult[] { return this.#pool?.priorities ?? []; }
 
   stats(): MediaEngineStats {
     const base = { sessions: this.#sessions.size, portsInUse: this.#ports?.inUse ?? 0 };

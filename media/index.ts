@@ -7,6 +7,7 @@ export type {
   ClearResult, JitterConfig, MediaDirection, MediaEvent, MediaEventListener, MediaEventType, MediaSession, MediaStats, PlayItem, PlayedItem,
   RemoteCodec, RemoteDescription, RemoteReport, SessionOptions, VadConfig,
 } from './types.js';
+export type { MediaThreadPriority, PriorityResult } from './worker/protocol.js';
 export { MediaError } from './errors.js';
 export type { MediaErrorCode } from './errors.js';
 export { CODEC_CAPABILITIES, AUDIO_CODEC_NAMES, normalizeCodecName, pcmRateOf, chooseCodec } from './codecs/capabilities.js';

@@ -124,16 +124,16 @@ export class CallService implements Telephony {
     await this.#media.start({
       portMin: config.rtp.portMin, portMax: config.rtp.portMax, bindAddress: config.sip.host,
       ...(vad ? { vad } : {}),
-      workers, workerVad: this.#o.vad === null ? 'none' : 'silero', workerNice: config.rtp.workerNice,
+      workers, workerVad: this.#o.vad === null ? 'none' : 'silero', workerPriority: config.rtp.priority,
       vadConfig: { minSpeechMs: DEFAULT_BARGE_IN.vadSpeechMs, minSilenceMs: DEFAULT_TURN.vadSilenceMs },
       // Caller audio feeds the VAD and the STT, not an ear: a small delay floor (it still adapts
       // upward to 3x the measured jitter) makes barge-in and end-of-turn detection react sooner.
       jitter: { minDelayMs: 20, initialDelayMs: 40 },
     });
     for (const [i, p] of this.#media.workerPriorities.entries()) {
-      if (p.error) this.#log.warn({ worker: i, wanted: config.rtp.workerNice, error: p.error }, 'media worker thread priority not raised (needs CAP_SYS_NICE); RTP pacing may suffer under CPU contention');
+      if (p.error) this.#log.warn({ worker: i, wanted: config.rtp.priority, applied: p.applied, error: p.error }, 'media worker thread priority not raised (needs root or CAP_SYS_NICE); RTP pacing may suffer under CPU contention');
     }
-    this.#log.info({ workers, nice: this.#media.workerPriorities.map((p) => p.nice) }, 'media plane started');
+    this.#log.info({ workers, priority: this.#media.workerPriorities.map((p) => p.applied) }, 'media plane started');
     const sipLog = this.#log.child({ part: 'sip' });
     this.#sip = new SipStack({
       host: config.sip.host, port: config.sip.port,

@@ -3,15 +3,16 @@
  * whose sessions are driven by the owner thread's messages. Events of all sessions go back in one
  * message per tick; clear() and the playout position go through the shared slots.
  */
+import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaEngine } from '../engine.js';
 import type { LocalMediaSession } from '../session.js';
 import type { MediaEvent } from '../types.js';
 import type { VadEngine } from '../vad/types.js';
-import type { FromWorker, PriorityResult, ToWorker, VadCounters, WireError, WorkerSetup } from './protocol.js';
+import type { FromWorker, MediaThreadPriority, PriorityResult, ToWorker, VadCounters, WireError, WorkerSetup } from './protocol.js';
 import { SlotTable, slotControl } from './slots.js';
 
 const setup = workerData as WorkerSetup;
@@ -47,15 +48,27 @@ function reply(rid: number, error: WireError | null): void {
  * contention the 20 ms deadlines then win over provider sockets and JSON. Linux: the thread id
  * from /proc/thread-self, setpriority(2) on it. Without CAP_SYS_NICE this fails and is reported.
  */
-function raisePriority(nice: number | null): PriorityResult {
-  if (nice === null) return { nice: null, error: null };
+function raisePriority(wanted: MediaThreadPriority): PriorityResult {
+  if (wanted === 'normal') return { applied: 'normal', error: null };
+  let tid: number;
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return { nice: null, error: 'no thread id (not Linux?)' };
-    setPriority(tid, nice);
-    return { nice: getPriority(tid), error: null };
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) throw new Error('no thread id');
+  } catch {
+    return { applied: 'normal', error: 'thread priorities need Linux (/proc/thread-self)' };
+  }
+  try {
+    setPriority(tid, -10);
   } catch (err) {
-    return { nice: null, error: (err as Error).message };
+    return { applied: 'normal', error: `nice -10: ${(err as Error).message}` };
+  }
+  if (wanted === 'high') return { applied: 'high', error: null };
+  try {
+    execFileSync('chrt', ['--fifo', '--pid', '10', String(tid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return { applied: 'realtime', error: null };
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+    return { applied: 'high', error: `SCHED_FIFO (chrt): ${stderr || (err as Error).message}` };
   }
 }
 
@@ -116,7 +129,7 @@ async function main(): Promise<void> {
         return;
     }
   });
-  post({ type: 'ready', priority: raisePriority(setup.nice) });
+  post({ type: 'ready', priority: raisePriority(setup.priority) });
 }
 
 main().catch((err: unknown) => post({ type: 'init-error', error: wireError(err) }));

@@ -8,7 +8,7 @@ import { MediaError } from '../errors.js';
 import type { MediaErrorCode } from '../errors.js';
 import { startModuleWorker } from '../threads.js';
 import type { MediaSession, SessionOptions } from '../types.js';
-import type { FromWorker, PriorityResult, ToWorker, VadCounters, WireError, WorkerEngineOptions, WorkerHealth } from './protocol.js';
+import type { FromWorker, MediaThreadPriority, PriorityResult, ToWorker, VadCounters, WireError, WorkerEngineOptions, WorkerHealth } from './protocol.js';
 import { RemoteMediaSession } from './remote-session.js';
 import { SlotTable } from './slots.js';
 
@@ -49,9 +49,9 @@ export class WorkerLink {
     worker.unref();
   }
 
-  static start(index: number, options: WorkerEngineOptions, vad: 'silero' | 'none', nice: number | null): Promise<WorkerLink> {
+  static start(index: number, options: WorkerEngineOptions, vad: 'silero' | 'none', priority: MediaThreadPriority): Promise<WorkerLink> {
     const table = new SlotTable(SLOTS_PER_WORKER);
-    const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS, nice });
+    const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS, priority });
     return new Promise((resolve, reject) => {
       const done = (): void => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
       const onMsg = (m: FromWorker): void => {
@@ -158,8 +158,8 @@ export class MediaWorkerPool {
     this.#localAddress = localAddress;
   }
 
-  static async start(n: number, options: WorkerEngineOptions, vad: 'silero' | 'none', nice: number | null): Promise<MediaWorkerPool> {
-    const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => WorkerLink.start(i, options, vad, nice)));
+  static async start(n: number, options: WorkerEngineOptions, vad: 'silero' | 'none', priority: MediaThreadPriority): Promise<MediaWorkerPool> {
+    const started = await Promise.allSettled(Array.from({ length: n }, (_, i) => WorkerLink.start(i, options, vad, priority)));
     const links = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
@@ -170,7 +170,7 @@ export class MediaWorkerPool {
   }
 
   get size(): number { return this.#links.length; }
-  /** Per worker: the nice value its thread runs at, or why it could not be set. */
+  /** Per worker: the priority its thread runs at, and why the requested one failed (if it did). */
   get priorities(): PriorityResult[] { return this.#links.map((l) => l.priority); }
 
   /** Opens the session on the least loaded live worker. */

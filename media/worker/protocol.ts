@@ -22,12 +22,18 @@ export interface WorkerSetup {
   readonly vad: 'silero' | 'none';
   readonly slots: SharedArrayBuffer;
   readonly healthIntervalMs: number;
-  /** Nice value for the worker's own thread (Linux, needs CAP_SYS_NICE below 0), or null to leave it. */
-  readonly nice: number | null;
+  readonly priority: MediaThreadPriority;
 }
 
-/** What became of the requested thread priority. */
-export interface PriorityResult { readonly nice: number | null; readonly error: string | null }
+/**
+ * The media threads' scheduling (Linux): `normal` leaves them; `high` sets nice -10 on the thread;
+ * `realtime` also puts it in SCHED_FIFO (priority 10, with `chrt`), as Asterisk's `-p` or
+ * FreeSWITCH's `-rp` do. Both need root or CAP_SYS_NICE.
+ */
+export type MediaThreadPriority = 'normal' | 'high' | 'realtime';
+
+/** What the thread got: the priority in force, and why the requested one failed (if it did). */
+export interface PriorityResult { readonly applied: MediaThreadPriority; readonly error: string | null }
 
 export interface VadCounters { readonly windows: number; readonly batches: number; readonly droppedWindows: number }
 

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../../config/index.js';
+
+test('MEDIA_WORKERS: auto (null) by default, an integer 0..64, anything else names the variable', () => {
+  assert.equal(loadConfig({}).rtp.workers, null);
+  assert.equal(loadConfig({ MEDIA_WORKERS: 'auto' }).rtp.workers, null);
+  assert.equal(loadConfig({ MEDIA_WORKERS: '0' }).rtp.workers, 0);
+  assert.equal(loadConfig({ MEDIA_WORKERS: '3' }).rtp.workers, 3);
+  for (const bad of ['-1', '65', 'two', '1.5']) {
+    assert.throws(() => loadConfig({ MEDIA_WORKERS: bad }), (e: unknown) => e instanceof ConfigError && e.message.includes('MEDIA_WORKERS'), bad);
+  }
+});
+
+test('MEDIA_PRIORITY: high by default; normal, high or realtime; anything else names the variable', () => {
+  assert.equal(loadConfig({}).rtp.priority, 'high');
+  for (const p of ['normal', 'high', 'realtime'] as const) assert.equal(loadConfig({ MEDIA_PRIORITY: p }).rtp.priority, p);
+  assert.throws(() => loadConfig({ MEDIA_PRIORITY: 'max' }), (e: unknown) => e instanceof ConfigError && e.message.includes('MEDIA_PRIORITY'));
+});
+
+test('one load does not leak into the next (environment values never reach the defaults)', () => {
+  // Regression: the merge shared DEFAULTS' nested objects, so a value set from the environment
+  // stayed in DEFAULTS and showed up in every later loadConfig() of the process.
+  loadConfig({ MEDIA_WORKERS: '5', RTP_PORT_MIN: '24000' });
+  const again = loadConfig({});
+  assert.equal(again.rtp.workers, null);
+  assert.equal(again.rtp.portMin, 20000);
+});
