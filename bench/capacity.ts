@@ -12,8 +12,10 @@
  * window, and sequence gaps on the wire. Memory: engine RSS during the window minus before the
  * step, per call. CPU: engine process CPU (all threads) in % of one core, per call.
  *
- *   npx tsx bench/capacity.ts [--steps 50,100,200,400] [--window 8] [--budget-s 170] [--workers auto|N]
- * `--workers` sets MEDIA_WORKERS for the engine (0 = RTP sessions in the main thread).
+ *   npx tsx bench/capacity.ts [--steps 50,100,200,400] [--window 8] [--budget-s 170] [--workers auto|N] [--priority realtime|high|normal]
+ * `--workers` sets MEDIA_WORKERS (0 = RTP sessions in the main thread), `--priority` MEDIA_PRIORITY
+ * (default realtime: how a telecom operator runs a media server). Other than the defaults, the
+ * result goes to capacity-<workers>w-<priority>.json, for before/after comparisons.
  * Writes bench/results/capacity.json.
  */
 import { startHarness } from '../test/e2e/harness.js';
@@ -29,6 +31,7 @@ const STEPS = arg('steps', '50,100,200,400,800').split(',').map(Number);
 const WINDOW_S = Number(arg('window', '8'));
 const BUDGET_MS = Number(arg('budget-s', '170')) * 1000;
 const WORKERS = arg('workers', 'auto');
+const PRIORITY = arg('priority', 'realtime');
 const P99_LIMIT_MS = 2;
 const t0 = Date.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +48,7 @@ const ranges = rtpRanges(Math.max(1000, maxCalls * 4 + 200));
 const lg = await LoadGen.start();
 const { env } = await lg.request<{ env: Record<string, string> }>('fakes', { providers });
 await lg.request('callers', { portMin: ranges.callers.min, portMax: ranges.callers.max });
-const h = await startHarness({ env: { ...env, RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max), MEDIA_WORKERS: WORKERS } });
+const h = await startHarness({ env: { ...env, RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max), MEDIA_WORKERS: WORKERS, MEDIA_PRIORITY: PRIORITY } });
 const mediaWorkers = h.engine.calls?.mediaWorkers ?? 0;
 const target = { host: h.sipHost, port: h.sipPort, to: h.number };
 const metricsUrl = h.apiUrl.replace(/\/api\/v1\/?$/, '') + '/metrics';
@@ -154,6 +157,7 @@ const result = {
   name: 'capacity',
   machine: m0,
   media_workers: mediaWorkers,
+  media_priority: { requested: PRIORITY, applied: h.engine.calls?.mediaPriorities ?? [] },
   method: `full-pipeline calls (greeting, caller speaks ~2 s every 6 s, agent answers) with the engine in this process and fakes + test callers in a child process on the same ${m0.cores} cores. Pacing: dumpcap kernel timestamps of agent->caller RTP over a ${WINDOW_S} s window, |inter-arrival - 20 ms| per stream. Pass: every call up, p99 <= ${P99_LIMIT_MS} ms, no loss at the callers, no sequence gaps.`,
   providers,
   max_calls: best ? best.calls : 0,
@@ -167,7 +171,7 @@ const result = {
   goal: '>= 400 calls at pacing p99 <= 2 ms with no loss; <= 2 MB per call',
   goal_met: (best?.calls ?? 0) >= 400 && (best?.mem_per_call_mb ?? Infinity) <= 2,
 };
-writeResult(WORKERS === 'auto' ? 'capacity' : `capacity-workers-${WORKERS}`, result);
+writeResult(WORKERS === 'auto' && PRIORITY === 'realtime' ? 'capacity' : `capacity-${WORKERS}w-${PRIORITY}`, result);
 console.log(table(['calls', 'up', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'gaps', 'eng cpu%', '%/call', 'gen cpu%', 'busy%', 'wait%', 'MB/call', 'loop p99', 'media loop p99', 'late ticks%', 'pass'],
   steps.map((s) => [s.calls, s.opened, s.pacing_p50_ms, s.pacing_p99_ms, s.pacing_max_ms, s.lost_at_callers, s.seq_gaps_on_wire, s.engine_cpu_pct, s.cpu_per_call_pct,
     s.loadgen_cpu_pct, s.machine_busy_pct, s.engine_loop_runqueue_wait_pct, s.mem_per_call_mb, s.event_loop_p99_ms, s.media_worker_loop_p99_ms, s.pacer_late_pct, s.pass ? 'yes' : 'no'])));

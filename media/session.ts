@@ -18,6 +18,7 @@ import { EventHub } from './events.js';
 import { DtmfReceiver, DtmfSender, digitToEvent, eventToDigit, parseTelephoneEvent } from './dtmf.js';
 import { MediaError } from './errors.js';
 import { JitterBuffer } from './jitter.js';
+import { OnsetRefiner } from './onset.js';
 import { Concealer } from './plc.js';
 import { Playout } from './playout.js';
 import type { Resampler } from './resample.js';
@@ -170,6 +171,7 @@ export class LocalMediaSession implements MediaSession {
   // vad
   #vad: VadStream | null = null;
   #vadBaseMs = 0;
+  readonly #onset = new OnsetRefiner();
   #vadRate = 0;
 
   // recording
@@ -261,6 +263,7 @@ export class LocalMediaSession implements MediaSession {
       this.#jb.reset();
       this.#fifo.clear();
       this.#vad?.reset();
+      this.#onset.clear();
     }
     if (!wasSending && canSendFor(remote.direction, local)) this.#marker = true;
     this.#lastActivity = now;
@@ -513,11 +516,13 @@ export class LocalMediaSession implements MediaSession {
     const remote = this.#remote;
     if (!codec || !remote) return null;
     const n = codec.frameSamples;
+    let arrival: number | null = null;
     while (this.#fifo.samples < n) {
       if (onlyBuffered && !this.#jb.hasNext) return null;
       const r = this.#jb.pop(t.now);
       if (r.type === 'idle') break;
       if (r.type === 'packet') {
+        arrival ??= r.packet.arrival;
         const payload = r.packet.payload;
         if (payload.length === 0) {
           const silence = this.#plc.good(new Int16Array(n));
@@ -543,10 +548,12 @@ export class LocalMediaSession implements MediaSession {
       this.#callerMs += 20;
       this.#emit({ type: 'audio', codec: codec.name, sampleRate: codec.pcmRate, encoded: f.encoded, pcm: f.pcm, atMs, concealed: f.concealed });
       this.#vad?.push(f.pcm.slice()); // the detector may read it later (async inference)
+      if (this.#vad) this.#onset.push(atMs, f.pcm, arrival ?? t.now);
       return f.pcm;
     }
     if (!onlyBuffered && receiving && this.#receivedAudio && this.#vad) {
       // The far end stopped sending (silence suppression): let the detector see the silence.
+      this.#onset.push(this.#callerMs, null, t.now);
       this.#callerMs += 20;
       this.#vad.push(new Int16Array(n));
     }
@@ -684,7 +691,13 @@ export class LocalMediaSession implements MediaSession {
     const base = this.#vadBaseMs;
     stream.onEvent = (ev: VadEvent) => {
       if (this.#closed || this.#vad !== stream) return;
-      if (ev.type === 'speech-start') this.#emit({ type: 'speech-start', atMs: base + ev.atMs });
+      if (ev.type === 'speech-start') {
+        const onset = this.#onset.refine(base + ev.atMs);
+        // How much of this speech the engine already has: from the onset packet's arrival at the
+        // socket (jitter buffer, VAD minimum and inference included), else estimated.
+        const since = onset.arrival !== null ? this.#d.clock.time.now() - onset.arrival : this.#callerMs - onset.atMs + this.#jb.delayMs;
+        this.#emit({ type: 'speech-start', atMs: onset.atMs, sinceOnsetMs: Math.max(0, Math.round(since * 10) / 10) });
+      }
       else if (ev.type === 'speech-end') this.#emit({ type: 'speech-end', atMs: base + ev.atMs, speechMs: ev.speechMs });
     };
     this.#vad = stream;

@@ -105,7 +105,13 @@ export type MediaEvent =
    * for lost packets.
    */
   | { readonly type: 'audio'; readonly codec: AudioCodecName; readonly sampleRate: 8000 | 16000; readonly encoded: Uint8Array | null; readonly pcm: Int16Array; readonly atMs: number; readonly concealed: boolean }
-  | { readonly type: 'speech-start'; readonly atMs: number }
+  /**
+   * Caller speech began at `atMs` (caller-audio ms): the acoustic onset, i.e. the VAD's start
+   * moved back over the sound just before it that stands above the noise floor (onset.ts).
+   * `sinceOnsetMs`: from the arrival of the onset's packet at the socket to this event (jitter
+   * buffer, VAD minimum speech and inference): how much of the speech has already been heard.
+   */
+  | { readonly type: 'speech-start'; readonly atMs: number; readonly sinceOnsetMs: number }
   | { readonly type: 'speech-end'; readonly atMs: number; readonly speechMs: number }
   | { readonly type: 'dtmf'; readonly digit: DtmfDigit; readonly durationMs: number; readonly source: 'rfc4733' | 'sip-info' }
   | { readonly type: 'played'; readonly id: string; readonly playedMs: number }

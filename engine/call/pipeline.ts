@@ -187,7 +187,7 @@ export class PipelineConversation implements Conversation {
       case 'speech-start': {
         // The VAD reports speech after its minimum duration and inference, and the audio reached it
         // through the jitter buffer: the interruption duration counts from the onset on the wire.
-        const heard = Math.max(0, this.#audioEndMs - ev.atMs) + this.#o.media.getStats().jitterBuffer.delayMs;
+        const heard = ev.sinceOnsetMs;
         this.#lastSpeechAt = null;
         this.#callerWordsSinceStart = 0;
         this.#o.emit({ type: 'caller-speech', speaking: true });

@@ -106,6 +106,11 @@ export class CallService implements Telephony {
     return this.#media?.workers ?? 0;
   }
 
+  /** Per media worker: the thread priority in force ('normal' | 'high' | 'realtime'). */
+  get mediaPriorities(): string[] {
+    return this.#media?.workerPriorities.map((p) => p.applied) ?? [];
+  }
+
   get liveCalls(): number {
     return this.#registry.size;
   }
