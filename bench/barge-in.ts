@@ -2,7 +2,8 @@
  * Barge-in reaction: the caller starts talking while the agent is mid-sentence; how long until
  * the agent's last audio packet. Goal: <= interruption_min_duration + 40 ms.
  *
- * Real engine (SIP, media, Silero VAD) + fake providers with stated latencies; the LLM's reply is
+ * Real engine (SIP, media, Silero VAD) + fake providers with stated latencies, in a child process
+ * (bench/lib/engine-child.ts), called by the test caller in this one; the LLM's reply is
  * long (several sentences) so the agent is always mid-sentence. Each call: greeting, a question,
  * then repeatedly: wait 0.6-1.6 s into the agent's reply and talk over it (a 2 s sentence).
  * Measured on the wire (dumpcap kernel timestamps, G.711 payloads decoded): caller's first
@@ -12,7 +13,7 @@
  *   npx tsx bench/barge-in.ts [--calls 2] [--per-call 8] [--min-duration 0.3]
  * Writes bench/results/barge-in.json.
  */
-import { startHarness } from '../test/e2e/harness.js';
+import { startEngineProcess } from './lib/engine-process.js';
 import { TestCaller, agentSegments, renderText } from '../test/e2e/caller.js';
 import type { TimelineEvent } from '../test/e2e/caller.js';
 import { startCapture } from './lib/capture.js';
@@ -44,7 +45,9 @@ const turnTaking = { interruption_min_duration: MIN_DURATION_S, interruption_min
 const m0 = machine();
 printMachine('barge-in', m0);
 const ranges = rtpRanges(400);
-const h = await startHarness({
+// The engine (and the fakes) run in a process of their own: the test caller here paces its RTP
+// like a phone, undisturbed by the engine's control plane.
+const h = await startEngineProcess({
   ...providers,
   env: { RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max) },
   assistant: { speech_config: { turn_taking: turnTaking } },
@@ -124,7 +127,8 @@ const bargeMetric = metricsText.split('\n').filter((l) => l.startsWith('engine_b
 const result = {
   name: 'barge-in',
   machine: m0,
-  method: `caller's first audible packet of a sentence spoken over the agent -> the agent's last audible packet before >= ${AGENT_QUIET_MS} ms of agent silence; kernel timestamps on lo (dumpcap), G.711 payloads decoded (audible = peak > ${AUDIBLE}). caller_view: the test caller's timeline (send time of its first speech packet -> estimated arrival of the agent's last speech packet).`,
+  media: { workers: h.mediaWorkers, priority: h.mediaPriorities },
+  method: `engine + fakes in a child process, test caller in this one. Caller's first audible packet of a sentence spoken over the agent -> the agent's last audible packet before >= ${AGENT_QUIET_MS} ms of agent silence; kernel timestamps on lo (dumpcap), G.711 payloads decoded (audible = peak > ${AUDIBLE}). caller_view: the test caller's timeline (send time of its first speech packet -> estimated arrival of the agent's last speech packet).`,
   providers: { ...providers, openai: { ...providers.openai, fallback: { text: `${LONG_REPLY.length} characters, 4 sentences` } } },
   turn_taking: turnTaking,
   interruption_min_duration_ms: minMs,

@@ -14,7 +14,7 @@
  *
  *   npx tsx bench/capacity.ts [--steps 50,100,200,400] [--window 8] [--budget-s 170] [--workers auto|N] [--priority realtime|high|normal]
  * `--workers` sets MEDIA_WORKERS (0 = RTP sessions in the main thread), `--priority` MEDIA_PRIORITY
- * (default realtime: how a telecom operator runs a media server). Other than the defaults, the
+ * (default realtime, the engine's default). Other than the defaults, the
  * result goes to capacity-<workers>w-<priority>.json, for before/after comparisons.
  * Writes bench/results/capacity.json.
  */

@@ -12,7 +12,7 @@
  * the same first_message). Cold: first_message changed before the call (PATCH), so the engine
  * synthesises it while the call is being answered (that time shows up in setup, INVITE -> 200).
  *
- *   npx tsx bench/first-audio.ts [--calls 30] [--cold 5]
+ *   npx tsx bench/first-audio.ts [--calls 30] [--cold 5] [--workers auto|N]
  * Writes bench/results/first-audio.json.
  */
 import { startHarness } from '../test/e2e/harness.js';
@@ -38,7 +38,7 @@ printMachine('first-audio', m0);
 const ranges = rtpRanges(400);
 const h = await startHarness({
   ...providers,
-  env: { RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max) },
+  env: { RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max), MEDIA_WORKERS: arg('workers', 'auto') },
 });
 const caller = await TestCaller.start({ portMin: ranges.callers.min, portMax: ranges.callers.max });
 const capture = await startCapture(`udp port ${h.sipPort} or (udp src portrange ${ranges.engine.min}-${ranges.engine.max} and udp dst portrange ${ranges.callers.min}-${ranges.callers.max})`);

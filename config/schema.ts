@@ -46,8 +46,8 @@ export interface EngineConfig {
      */
     readonly workers: number | null;
     /**
-     * Scheduling of the media worker threads (Linux): `normal`; `high` = nice -10 (default);
-     * `realtime` = also SCHED_FIFO 10, like Asterisk's -p / FreeSWITCH's -rp. Under CPU
+     * Scheduling of the media worker threads (Linux): `normal`; `high` = nice -10; `realtime`
+     * (default) = also SCHED_FIFO 10, like Asterisk's -p / FreeSWITCH's -rp. Under CPU
      * contention the 20 ms deadlines then win over the control plane. Needs root or CAP_SYS_NICE;
      * without it a warning is logged and the threads run at normal priority.
      */
@@ -80,7 +80,7 @@ export interface EngineConfig {
 export const DEFAULTS: EngineConfig = {
   api: { host: '127.0.0.1', port: 8080, rateLimitPerMinute: 100, controlRateLimitPerMinute: 10, publicMetrics: false },
   sip: { host: '0.0.0.0', port: 5060, advertisedAddress: null, tlsPort: null, tlsCertFile: null, tlsKeyFile: null, trace: false },
-  rtp: { portMin: 20000, portMax: 30000, workers: null, priority: 'high' },
+  rtp: { portMin: 20000, portMax: 30000, workers: null, priority: 'realtime' },
   dataDir: './data',
   bootstrapApiKey: null,
   masterKey: null,

@@ -1,7 +1,7 @@
 /**
  * Acoustic onset of a speech run. Silero marks speech where it is sure, which for a word that
  * opens on a fricative or a breathy consonant ("Sorry", "Hello", "Stop") is 40-90 ms after the
- * first audible sound. Barge-in counts its interruption duration from the onset, so that lag
+ * first audible sound (up to ~150 ms, depending on where the 32 ms windows fall). Barge-in counts its interruption duration from the onset, so that lag
  * would be added to every barge-in. This keeps the level of the last 2 s of caller frames and,
  * when the VAD reports speech, walks back from its start over the contiguous frames that stand
  * clearly above the line's noise floor (at most `maxBackMs`).
@@ -41,7 +41,7 @@ export class OnsetRefiner {
    * The onset of the speech run the VAD reported at `vadAtMs` (never later than it), and when its
    * packet reached the socket (null when that frame is no longer, or not yet, in the history).
    */
-  refine(vadAtMs: number, maxBackMs = 120): { atMs: number; arrival: number | null } {
+  refine(vadAtMs: number, maxBackMs = 200): { atMs: number; arrival: number | null } {
     const start = Math.floor(vadAtMs / FRAME_MS);
     const oldest = Math.max(0, this.#newest - HISTORY + 1);
     if (this.#newest < 0 || start > this.#newest || start < oldest) return { atMs: vadAtMs, arrival: null };

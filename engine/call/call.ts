@@ -125,6 +125,10 @@ export class Call {
     this.#dialog = dialog;
     this.#answeredAt = this.#i.clock.now();
     dialog.onAny((ev) => this.#onDialog(ev));
+    // The media plane lost this session under us (its worker thread died): the call cannot go on.
+    this.#i.media.on((ev) => {
+      if (ev.type === 'error' && ev.code === 'WORKER_FAILED') void this.end('error', `media: ${ev.message}`);
+    });
     void dialog.closed.then((reason) => {
       if (reason === 'remote-bye') void this.end('user_hangup');
       else if (reason !== 'local-bye') void this.end('error', `dialog closed: ${reason}`);

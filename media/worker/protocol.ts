@@ -1,19 +1,11 @@
 /** Messages between the owner thread and a media worker. Plain data only. */
 import type { ClockStats } from '../clock.js';
-import type { ResamplerQuality } from '../resample.js';
-import type { JitterConfig, MediaEvent, PlayItem, RemoteDescription, SessionOptions, VadConfig } from '../types.js';
+import type { MediaEngineOptions } from '../engine.js';
+import type { MediaEvent, PlayItem, RemoteDescription, SessionOptions } from '../types.js';
 
 /** The serialisable part of MediaEngineOptions that a worker runs with. */
-export interface WorkerEngineOptions {
-  readonly bindAddress?: string;
-  readonly vadConfig?: VadConfig;
-  readonly jitter?: JitterConfig;
-  readonly rtpTimeoutMs?: number;
-  readonly statsIntervalMs?: number;
-  readonly rtcpIntervalMs?: number;
-  readonly spinMs?: number;
-  readonly resamplerQuality?: ResamplerQuality;
-}
+export type WorkerEngineOptions = Pick<MediaEngineOptions,
+  'bindAddress' | 'vadConfig' | 'jitter' | 'rtpTimeoutMs' | 'statsIntervalMs' | 'rtcpIntervalMs' | 'spinMs' | 'resamplerQuality'>;
 
 export interface WorkerSetup {
   readonly index: number;

@@ -12,8 +12,8 @@ test('MEDIA_WORKERS: auto (null) by default, an integer 0..64, anything else nam
   }
 });
 
-test('MEDIA_PRIORITY: high by default; normal, high or realtime; anything else names the variable', () => {
-  assert.equal(loadConfig({}).rtp.priority, 'high');
+test('MEDIA_PRIORITY: realtime by default; normal, high or realtime; anything else names the variable', () => {
+  assert.equal(loadConfig({}).rtp.priority, 'realtime');
   for (const p of ['normal', 'high', 'realtime'] as const) assert.equal(loadConfig({ MEDIA_PRIORITY: p }).rtp.priority, p);
   assert.throws(() => loadConfig({ MEDIA_PRIORITY: 'max' }), (e: unknown) => e instanceof ConfigError && e.message.includes('MEDIA_PRIORITY'));
 });

@@ -45,7 +45,7 @@ test('loud line noise raises the floor: noise alone never pulls the onset back',
 test('the walk back stops at maxBackMs and at silence (DTX)', () => {
   const r = new OnsetRefiner();
   feed(r, [{ ms: 1000, rms: 10 }, { ms: 300, rms: 300 }, { ms: 400, rms: 3000 }]);
-  assert.equal(r.refine(1300).atMs, 1300 - 120);
+  assert.equal(r.refine(1300).atMs, 1300 - 200);
   const d = new OnsetRefiner();
   feed(d, [{ ms: 1000, rms: 0 }, { ms: 60, rms: 300 }, { ms: 400, rms: 3000 }]);
   assert.equal(d.refine(1060).atMs, 1000);
