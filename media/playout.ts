@@ -130,6 +130,14 @@ export class Playout {
     return { g711: null, pcm: out as Int16Array, finished, audible };
   }
 
+  /** A frame of silence in the call's format; the queue is not touched (a muted tick). */
+  silence(n: number): PlayoutFrame {
+    if (this.#codec === 'PCMU' || this.#codec === 'PCMA') {
+      return { g711: new Uint8Array(n).fill(this.#codec === 'PCMU' ? ULAW_SILENCE : ALAW_SILENCE), pcm: null, finished: [], audible: false };
+    }
+    return { g711: null, pcm: new Int16Array(n), finished: [], audible: false };
+  }
+
   clear(): ClearResult {
     const items = this.#queue.map((q) => ({ id: q.id, playedMs: this.#playedMs(q) }));
     this.#queue = [];

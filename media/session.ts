@@ -171,6 +171,10 @@ export class LocalMediaSession implements MediaSession {
   // vad
   #vad: VadStream | null = null;
   #vadBaseMs = 0;
+  /** The caller's speech runs (for armed interruptions): number, still speaking, onset arrival. */
+  #run = 0;
+  #runActive = false;
+  #runOnsetArrival = 0;
   readonly #onset = new OnsetRefiner();
   #vadRate = 0;
 
@@ -292,6 +296,10 @@ export class LocalMediaSession implements MediaSession {
 
   /** Milliseconds of queued audio not yet sent. */
   get queuedMs(): number { return this.#playout.queuedMs; }
+
+  /** In this thread the owner's timer runs on the same loop as the clock: nothing to gain (see MediaSession). */
+  armInterruption(_run: number, _afterMs: number): void { /* the owner's own timer is as early */ }
+  disarmInterruption(): void { /* nothing armed in this thread */ }
 
   sendDtmf(digit: string, durationMs = 100): void {
     this.#assertOpen();
@@ -472,7 +480,9 @@ export class LocalMediaSession implements MediaSession {
     ctl.lock();
     try {
       this.#playout.dropUpTo(ctl.clearUpTo);
-      this.#agentFrame = this.#sendTick(t);
+      const armed = ctl.armedRun;
+      if (armed !== 0 && armed === this.#run && this.#runActive && t.now - this.#runOnsetArrival >= ctl.armedAfterMs) ctl.mute();
+      this.#agentFrame = this.#sendTick(t, ctl.muted);
       ctl.publish(this.#playout.position());
     } finally {
       ctl.unlock();
@@ -560,7 +570,7 @@ export class LocalMediaSession implements MediaSession {
     return null;
   }
 
-  #sendTick(t: ClockTick): Int16Array | null {
+  #sendTick(t: ClockTick, muted = false): Int16Array | null {
     const codec = this.#codec;
     const remote = this.#remote;
     const dest = this.#rtpDest;
@@ -579,7 +589,7 @@ export class LocalMediaSession implements MediaSession {
         return null;
       }
     }
-    const f = this.#playout.take(codec.frameSamples);
+    const f = muted ? this.#playout.silence(codec.frameSamples) : this.#playout.take(codec.frameSamples);
     let payload: Uint8Array;
     let pcm: Int16Array | null = null;
     if (f.g711) {
@@ -695,10 +705,17 @@ export class LocalMediaSession implements MediaSession {
         const onset = this.#onset.refine(base + ev.atMs);
         // How much of this speech the engine already has: from the onset packet's arrival at the
         // socket (jitter buffer, VAD minimum and inference included), else estimated.
-        const since = onset.arrival !== null ? this.#d.clock.time.now() - onset.arrival : this.#callerMs - onset.atMs + this.#jb.delayMs;
-        this.#emit({ type: 'speech-start', atMs: onset.atMs, sinceOnsetMs: Math.max(0, Math.round(since * 10) / 10) });
+        const now = this.#d.clock.time.now();
+        const since = Math.max(0, onset.arrival !== null ? now - onset.arrival : this.#callerMs - onset.atMs + this.#jb.delayMs);
+        this.#run++;
+        this.#runActive = true;
+        this.#runOnsetArrival = now - since;
+        this.#emit({ type: 'speech-start', atMs: onset.atMs, sinceOnsetMs: Math.round(since * 10) / 10, run: this.#run });
       }
-      else if (ev.type === 'speech-end') this.#emit({ type: 'speech-end', atMs: base + ev.atMs, speechMs: ev.speechMs });
+      else if (ev.type === 'speech-end') {
+        this.#runActive = false;
+        this.#emit({ type: 'speech-end', atMs: base + ev.atMs, speechMs: ev.speechMs });
+      }
     };
     this.#vad = stream;
   }

@@ -111,7 +111,7 @@ export type MediaEvent =
    * `sinceOnsetMs`: from the arrival of the onset's packet at the socket to this event (jitter
    * buffer, VAD minimum speech and inference): how much of the speech has already been heard.
    */
-  | { readonly type: 'speech-start'; readonly atMs: number; readonly sinceOnsetMs: number }
+  | { readonly type: 'speech-start'; readonly atMs: number; readonly sinceOnsetMs: number; readonly run: number }
   | { readonly type: 'speech-end'; readonly atMs: number; readonly speechMs: number }
   | { readonly type: 'dtmf'; readonly digit: DtmfDigit; readonly durationMs: number; readonly source: 'rfc4733' | 'sip-info' }
   | { readonly type: 'played'; readonly id: string; readonly playedMs: number }
@@ -147,6 +147,15 @@ export interface MediaSession {
   play(item: PlayItem): void;
   /** Stops playout at once: the next tick sends silence. Returns what the caller received. */
   clear(): ClearResult;
+  /**
+   * Barge-in without waiting for this thread: once the caller's speech run `run` (from its
+   * `speech-start`) has lasted `afterMs` since its onset reached the socket, the media plane mutes
+   * playout by itself (silence goes out; the queue stays where it stopped). clear() or
+   * disarmInterruption() ends it (after disarm, playout resumes where it stopped). Sessions in
+   * this thread ignore it: their clock shares this thread's timers.
+   */
+  armInterruption(run: number, afterMs: number): void;
+  disarmInterruption(): void;
   sendDtmf(digit: string, durationMs?: number): void;
   /** A digit from SIP INFO (the SIP layer parsed it); re-emitted as a `dtmf` event. */
   injectDtmf(digit: string, durationMs?: number): void;

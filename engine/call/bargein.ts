@@ -24,6 +24,8 @@ export interface BargeInHandlers {
   interrupt(): void;
   confirm(): void;
   resume(): void;
+  /** The candidate is dropped (too short, agent done, disabled): undo an armed media-side mute. */
+  dropped?(): void;
 }
 
 type State = 'idle' | 'candidate' | 'waiting-words' | 'interrupted';
@@ -118,8 +120,10 @@ export class BargeIn {
   }
 
   #toIdle(): void {
+    const wasCandidate = this.#state === 'candidate' || this.#state === 'waiting-words';
     this.#timer?.cancel();
     this.#timer = null;
     this.#state = 'idle';
+    if (wasCandidate) this.#h.dropped?.();
   }
 }

@@ -90,6 +90,7 @@ export class PipelineConversation implements Conversation {
       interrupt: () => this.#interrupt(),
       confirm: () => this.#confirmInterruption(),
       resume: () => this.#resume(),
+      dropped: () => this.#o.media.disarmInterruption?.(),
     });
     this.#vmPending = o.voicemail !== null;
     const llm = isObj(o.assistant.llm_config) ? o.assistant.llm_config : {};
@@ -197,6 +198,9 @@ export class PipelineConversation implements Conversation {
         if (this.#vmPending) this.#vmTimer?.cancel();
         this.#turns.speechStart();
         this.#barge.speechStart(heard);
+        // The media plane mutes at onset + duration by itself: a busy event loop here cannot
+        // delay the barge-in (the timer above then only does the bookkeeping).
+        if (this.#barge.state === 'candidate' && this.#o.bargeIn.minWords === 0) this.#o.media.armInterruption?.(ev.run, this.#o.bargeIn.minDurationMs);
         break;
       }
       case 'speech-end': {

@@ -17,6 +17,9 @@ export interface CallMedia {
   readonly queuedMs: number;
   /** The caller audio's jitter-buffer delay is read from here (barge-in counts from the wire). */
   getStats(): { readonly jitterBuffer: { readonly delayMs: number } };
+  /** Media-side barge-in: mute at the deadline even when this thread is late (see MediaSession). */
+  armInterruption?(run: number, afterMs: number): void;
+  disarmInterruption?(): void;
 }
 
 export interface AudioChunk {

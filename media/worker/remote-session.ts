@@ -100,15 +100,32 @@ export class RemoteMediaSession implements MediaSession {
   }
 
   clear(): ClearResult {
-    if (this.#closed || !this.#outstanding.length) return { items: [], playedMs: 0 };
+    if (this.#closed) return { items: [], playedMs: 0 };
     const t = this.#link.table, slot = this.#slot;
     t.lock(slot);
     t.set(slot, SLOT.CLEAR_UP_TO, this.#lastOrdinal);
+    t.set(slot, SLOT.ARMED_RUN, 0);
+    t.set(slot, SLOT.MUTED, 0);
     const finished = t.get(slot, SLOT.FINISHED_UP_TO), head = t.get(slot, SLOT.HEAD), headMs = t.get(slot, SLOT.HEAD_PLAYED_MS);
     t.unlock(slot);
     const items = this.#outstanding.map((o) => ({ id: o.id, playedMs: o.ordinal <= finished ? o.ms : o.ordinal === head ? Math.min(o.ms, headMs) : 0 }));
     this.#outstanding = [];
     return { items, playedMs: items.reduce((a, b) => a + b.playedMs, 0) };
+  }
+
+  armInterruption(run: number, afterMs: number): void {
+    if (this.#closed || !Number.isInteger(run) || run <= 0) return;
+    const t = this.#link.table;
+    t.set(this.#slot, SLOT.ARMED_AFTER_MS, Math.max(0, Math.round(afterMs)));
+    t.set(this.#slot, SLOT.ARMED_RUN, run);
+  }
+
+  disarmInterruption(): void {
+    const t = this.#link.table, slot = this.#slot;
+    t.lock(slot);
+    t.set(slot, SLOT.ARMED_RUN, 0);
+    t.set(slot, SLOT.MUTED, 0);
+    t.unlock(slot);
   }
 
   sendDtmf(digit: string, durationMs = 100): void {

@@ -193,6 +193,36 @@ describe('media sessions in a worker thread (MEDIA_WORKERS)', () => {
     await Promise.all([caller.close(), agent.close()]);
   });
 
+  for (const disarm of [false, true]) {
+    test(disarm ? 'a disarmed interruption leaves playout running' : 'an armed interruption mutes playout in the worker while this thread is blocked, and clear() reports exactly what was sent', async () => {
+      const fx = makeSpeechFixture(8000);
+      const caller = await engine.createSession({ vad: false });
+      const agent = await engine.createSession();
+      connect(caller, agent, PCMU);
+      agent.play({ id: 'reply', format: 'pcm16', sampleRate: 8000, samples: loud(8000) });
+      caller.play({ id: 'speech', format: 'pcm16', sampleRate: 8000, samples: fx.pcm });
+      const outcome = await new Promise<{ before: number; after: number; cleared: number }>((resolve) => {
+        const off = agent.on((ev) => {
+          if (ev.type !== 'speech-start') return;
+          off();
+          agent.armInterruption(ev.run, 300);
+          if (disarm) agent.disarmInterruption();
+          const before = agent.queuedMs;
+          const until = performance.now() + 800;
+          while (performance.now() < until) { /* this thread is busy: only the worker can act */ }
+          const after = agent.queuedMs;
+          const r = agent.clear();
+          resolve({ before, after, cleared: r.items[0]!.playedMs });
+        });
+      });
+      const progressed = outcome.before - outcome.after;
+      if (disarm) assert.ok(progressed >= 600, `played ${progressed} ms while blocked for 800 ms`);
+      else assert.ok(progressed < 400, `muted within the interruption window: played ${progressed} ms while blocked for 800 ms`);
+      assert.equal(outcome.cleared, 8000 - outcome.after, 'clear() after the mute: exactly what was sent');
+      await Promise.all([caller.close(), agent.close()]);
+    });
+  }
+
   test('engine close() closes the sessions still open and releases their ports', async () => {
     const e2 = await startEngine({ workers: 1, workerVad: 'none' });
     const s: MediaSession[] = [];
