@@ -95,16 +95,18 @@ describe('media sessions in a worker thread (MEDIA_WORKERS)', () => {
     a.setRemote({ address: '127.0.0.1', port: peer.port, codec: PCMU, direction: 'sendrecv' });
     const events: MediaEvent[] = [];
     a.on((ev) => { if (ev.type === 'played') events.push(ev); });
+    let reported = 0;
     for (let round = 0; round < 20; round++) {
       a.play({ id: `r${round}`, format: 'pcm16', sampleRate: 8000, samples: loud(500) });
       const r = a.clear();
       assert.equal(r.items.length, 1);
       assert.equal(r.items[0]!.id, `r${round}`);
       assert.ok(r.items[0]!.playedMs <= 20, 'at most the frame in flight');
+      reported += r.playedMs;
     }
     await delay(300);
     assert.equal(events.length, 0, 'cleared items never report played');
-    assert.ok(peer.audibleMs() <= 20, `peer heard ${peer.audibleMs()} ms`);
+    assert.equal(peer.audibleMs(), reported, 'the peer heard exactly what clear() reported');
     await a.close();
     peer.close();
   });
@@ -218,7 +220,12 @@ describe('media sessions in a worker thread (MEDIA_WORKERS)', () => {
       const progressed = outcome.before - outcome.after;
       if (disarm) assert.ok(progressed >= 600, `played ${progressed} ms while blocked for 800 ms`);
       else assert.ok(progressed < 400, `muted within the interruption window: played ${progressed} ms while blocked for 800 ms`);
-      assert.equal(outcome.cleared, 8000 - outcome.after, 'clear() after the mute: exactly what was sent');
+      if (disarm) {
+        // Still playing: a frame may go out between reading queuedMs and clear().
+        assert.ok(outcome.cleared >= 8000 - outcome.after && outcome.cleared <= 8000 - outcome.after + 40, `cleared ${outcome.cleared}, queued ${outcome.after}`);
+      } else {
+        assert.equal(outcome.cleared, 8000 - outcome.after, 'clear() after the mute: exactly what was sent');
+      }
       await Promise.all([caller.close(), agent.close()]);
     });
   }
