@@ -514,7 +514,6 @@ export class LocalMediaSession implements MediaSession {
       if (this.#recQueue.length > 50) this.#recQueue.splice(0, this.#recQueue.length - 50);
     }
     this.#agentFrame = null;
-    this.#d.control?.publishJitterDelay(this.#jb.delayMs);
     for (const done of this.#finished) this.#emit({ type: 'played', id: done.id, playedMs: done.playedMs });
     this.#finished = [];
     this.#housekeeping(t);

@@ -59,6 +59,20 @@ abstract class TxBase {
   }
 
   protected abstract onTransportError(): void;
+
+  abstract state: string;
+
+  /** Stop everything (stack shutdown). */
+  abort(): void {
+    this.terminate();
+  }
+
+  protected terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.stopAll();
+    this.host.terminated(this as TxBase as ClientTransaction | ServerTransaction); // the only two subclasses
+  }
 }
 
 // ------------------------------------------------------------------ client
@@ -104,7 +118,7 @@ export class ClientTransaction extends TxBase {
         this.startTimer('A', interval, retransmitA);
       }
       this.startTimer('B', 64 * T1, () => {
-        if (this.state === 'calling') { this.#terminate(); this.tu.timeout(this, 'timeout'); }
+        if (this.state === 'calling') { this.terminate(); this.tu.timeout(this, 'timeout'); }
       });
     } else {
       if (!this.reliable) {
@@ -118,7 +132,7 @@ export class ClientTransaction extends TxBase {
         this.startTimer('E', interval, retransmitE);
       }
       this.startTimer('F', 64 * T1, () => {
-        if (this.state === 'trying' || this.state === 'proceeding') { this.#terminate(); this.tu.timeout(this, 'timeout'); }
+        if (this.state === 'trying' || this.state === 'proceeding') { this.terminate(); this.tu.timeout(this, 'timeout'); }
       });
     }
   }
@@ -141,7 +155,7 @@ export class ClientTransaction extends TxBase {
           this.stopTimer('A');
           this.stopTimer('B');
           this.lastResponse = res;
-          this.startTimer('M', 64 * T1, () => this.#terminate());
+          this.startTimer('M', 64 * T1, () => this.terminate());
           this.tu.response(res, this);
         } else if (this.state === 'accepted') {
           this.tu.response(res, this); // 2xx retransmission: the TU re-sends its ACK
@@ -154,7 +168,7 @@ export class ClientTransaction extends TxBase {
           this.lastResponse = res;
           this.#ack = this.#buildAck(res);
           this.transmit(this.#ack);
-          this.startTimer('D', this.reliable ? 0 : Math.max(32000, 64 * T1), () => this.#terminate());
+          this.startTimer('D', this.reliable ? 0 : Math.max(32000, 64 * T1), () => this.terminate());
           this.tu.response(res, this);
         } else if (this.state === 'completed' && this.#ack) {
           this.transmit(this.#ack);
@@ -173,7 +187,7 @@ export class ClientTransaction extends TxBase {
     this.stopTimer('E');
     this.stopTimer('F');
     this.lastResponse = res;
-    this.startTimer('K', this.reliable ? 0 : T4, () => this.#terminate());
+    this.startTimer('K', this.reliable ? 0 : T4, () => this.terminate());
     this.tu.response(res, this);
   }
 
@@ -194,22 +208,11 @@ export class ClientTransaction extends TxBase {
 
   protected onTransportError(): void {
     if (this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding') {
-      this.#terminate();
+      this.terminate();
       this.tu.timeout(this, 'transport');
     }
   }
 
-  /** Stop everything (stack shutdown). */
-  abort(): void {
-    this.#terminate();
-  }
-
-  #terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.stopAll();
-    this.host.terminated(this);
-  }
 }
 
 // ------------------------------------------------------------------ server
@@ -257,7 +260,7 @@ export class ServerTransaction extends TxBase {
     }
     if (!this.isInvite) {
       this.state = 'completed';
-      this.startTimer('J', this.reliable ? 0 : 64 * T1, () => this.#terminate());
+      this.startTimer('J', this.reliable ? 0 : 64 * T1, () => this.terminate());
       return;
     }
     if (res.status < 300) {
@@ -272,7 +275,7 @@ export class ServerTransaction extends TxBase {
       };
       if (!this.reliable) this.startTimer('G2xx', interval, again);
       this.startTimer('L', 64 * T1, () => {
-        if (this.state === 'accepted') { this.#terminate(); this.tu.ackTimeout?.(this); }
+        if (this.state === 'accepted') { this.terminate(); this.tu.ackTimeout?.(this); }
       });
       return;
     }
@@ -288,7 +291,7 @@ export class ServerTransaction extends TxBase {
       this.startTimer('G', interval, retransmitG);
     }
     this.startTimer('H', 64 * T1, () => {
-      if (this.state === 'completed') { this.#terminate(); this.tu.ackTimeout?.(this); }
+      if (this.state === 'completed') { this.terminate(); this.tu.ackTimeout?.(this); }
     });
   }
 
@@ -298,7 +301,7 @@ export class ServerTransaction extends TxBase {
     this.state = 'confirmed';
     this.stopTimer('G');
     this.stopTimer('H');
-    this.startTimer('I', this.reliable ? 0 : this.host.timers.T4, () => this.#terminate());
+    this.startTimer('I', this.reliable ? 0 : this.host.timers.T4, () => this.terminate());
     this.tu.acked?.(this);
   }
 
@@ -308,7 +311,7 @@ export class ServerTransaction extends TxBase {
     this.stopTimer('G2xx');
     this.stopTimer('L');
     // Linger to absorb INVITE retransmissions.
-    this.startTimer('linger', this.reliable ? 0 : 64 * this.host.timers.T1, () => this.#terminate());
+    this.startTimer('linger', this.reliable ? 0 : 64 * this.host.timers.T1, () => this.terminate());
     this.#acked2xx = true;
   }
 
@@ -321,14 +324,4 @@ export class ServerTransaction extends TxBase {
     // Responses that cannot be delivered: nothing more we can do for this transaction.
   }
 
-  abort(): void {
-    this.#terminate();
-  }
-
-  #terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.stopAll();
-    this.host.terminated(this);
-  }
 }

@@ -15,8 +15,6 @@ export interface CallMedia {
   clear(): ClearResult;
   on(listener: (ev: MediaEvent) => void): () => void;
   readonly queuedMs: number;
-  /** The caller audio's jitter-buffer delay is read from here (barge-in counts from the wire). */
-  getStats(): { readonly jitterBuffer: { readonly delayMs: number } };
   /** Media-side barge-in: mute at the deadline even when this thread is late (see MediaSession). */
   armInterruption?(run: number, afterMs: number): void;
   disarmInterruption?(): void;

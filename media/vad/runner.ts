@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
-import { startModuleWorker } from '../threads.js';
+import { awaitWorkerStart, startModuleWorker } from '../threads.js';
 import { VadError } from './errors.js';
 import { openSileroSession, runSileroBatch } from './model.js';
 import type { BatchInput, BatchOutput, SessionTuning } from './model.js';
@@ -76,35 +76,9 @@ export class WorkerRunner implements InferenceRunner {
   static open(modelPath: string, tuning: SessionTuning, onFailure: (err: VadError) => void): Promise<WorkerRunner> {
     const setup: WorkerSetup = { modelPath, tuning };
     const worker = startWorker(setup);
-    return new Promise((resolve, reject) => {
-      const onMsg = (m: WorkerReply): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(new WorkerRunner(worker, onFailure));
-        } else if (m.type === 'init-error') {
-          cleanup();
-          void worker.terminate();
-          reject(new VadError(m.code, m.message));
-        }
-      };
-      const onErr = (err: Error): void => {
-        cleanup();
-        void worker.terminate();
-        reject(new VadError('WORKER_FAILED', 'VAD worker failed to start', { cause: err }));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new VadError('WORKER_FAILED', `VAD worker exited during start (code ${code})`));
-      };
-      const cleanup = (): void => {
-        worker.off('message', onMsg);
-        worker.off('error', onErr);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMsg);
-      worker.on('error', onErr);
-      worker.on('exit', onExit);
-    });
+    return awaitWorkerStart<WorkerReply, WorkerRunner>(worker,
+      (m) => (m.type === 'ready' ? new WorkerRunner(worker, onFailure) : m.type === 'init-error' ? new VadError(m.code, m.message) : undefined),
+      (reason, cause) => new VadError('WORKER_FAILED', `VAD worker ${reason}`, cause ? { cause } : undefined));
   }
 
   get failed(): boolean {

@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ClockStats } from '../clock.js';
 import { MediaError } from '../errors.js';
 import type { MediaErrorCode } from '../errors.js';
-import { startModuleWorker } from '../threads.js';
+import { awaitWorkerStart, startModuleWorker } from '../threads.js';
 import type { MediaSession, SessionOptions } from '../types.js';
 import type { FromWorker, MediaThreadPriority, PriorityResult, ToWorker, VadCounters, WireError, WorkerEngineOptions, WorkerHealth } from './protocol.js';
 import { RemoteMediaSession } from './remote-session.js';
@@ -52,18 +52,10 @@ export class WorkerLink {
   static start(index: number, options: WorkerEngineOptions, vad: 'silero' | 'none', priority: MediaThreadPriority): Promise<WorkerLink> {
     const table = new SlotTable(SLOTS_PER_WORKER);
     const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS, priority });
-    return new Promise((resolve, reject) => {
-      const done = (): void => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
-      const onMsg = (m: FromWorker): void => {
-        if (m.type === 'ready') { done(); resolve(new WorkerLink(index, worker, table, m.priority)); }
-        else if (m.type === 'init-error') { done(); void worker.terminate(); reject(new MediaError('WORKER_FAILED', `media worker ${index} failed to start: ${m.error.message}`)); }
-      };
-      const onErr = (err: Error): void => { done(); void worker.terminate(); reject(new MediaError('WORKER_FAILED', `media worker ${index} failed to start: ${err.message}`, { cause: err })); };
-      const onExit = (code: number): void => { done(); reject(new MediaError('WORKER_FAILED', `media worker ${index} exited during start (code ${code})`)); };
-      worker.on('message', onMsg);
-      worker.on('error', onErr);
-      worker.on('exit', onExit);
-    });
+    return awaitWorkerStart<FromWorker, WorkerLink>(worker,
+      (m) => (m.type === 'ready' ? new WorkerLink(index, worker, table, m.priority)
+        : m.type === 'init-error' ? new MediaError('WORKER_FAILED', `media worker ${index} failed to start: ${m.error.message}`) : undefined),
+      (reason, cause) => new MediaError('WORKER_FAILED', `media worker ${index} ${reason}`, cause ? { cause } : undefined));
   }
 
   get load(): number { return this.#sessions.size; }

@@ -7,8 +7,7 @@
  *   worker drops those items before its next packet) and reads, under the same lock, how far the
  *   worker got. Items the worker finished but whose `played` event is still in flight are
  *   reported here with their full length, and their late `played` events are swallowed.
- * - getStats() is the last `stats` event, with the jitter-buffer delay (from the slot) and the
- *   playout queue (from this side) current.
+ * - getStats() is the last `stats` event, with the playout queue (from this side) current.
  */
 import { digitToEvent } from '../dtmf.js';
 import { EventHub } from '../events.js';
@@ -20,6 +19,12 @@ import { SLOT } from './slots.js';
 import type { WorkerLink } from './pool.js';
 
 interface Outstanding { readonly ordinal: number; readonly id: string; readonly ms: number }
+interface Position { readonly finished: number; readonly head: number; readonly headMs: number }
+
+/** Ms of an outstanding item the caller received, by the worker's position. */
+function playedOf(o: Outstanding, p: Position): number {
+  return o.ordinal <= p.finished ? o.ms : o.ordinal === p.head ? Math.min(o.ms, p.headMs) : 0;
+}
 
 const EMPTY_STATS: MediaStats = {
   packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsLost: 0, fractionLost: 0, jitterMs: 0,
@@ -72,10 +77,9 @@ export class RemoteMediaSession implements MediaSession {
 
   get queuedMs(): number {
     if (!this.#outstanding.length) return 0;
-    const t = this.#link.table;
-    const finished = t.get(this.#slot, SLOT.FINISHED_UP_TO), head = t.get(this.#slot, SLOT.HEAD), headMs = t.get(this.#slot, SLOT.HEAD_PLAYED_MS);
+    const pos = this.#position();
     let ms = 0;
-    for (const o of this.#outstanding) if (o.ordinal > finished) ms += o.ordinal === head ? Math.max(0, o.ms - headMs) : o.ms;
+    for (const o of this.#outstanding) ms += o.ms - playedOf(o, pos);
     return ms;
   }
 
@@ -106,9 +110,9 @@ export class RemoteMediaSession implements MediaSession {
     t.set(slot, SLOT.CLEAR_UP_TO, this.#lastOrdinal);
     t.set(slot, SLOT.ARMED_RUN, 0);
     t.set(slot, SLOT.MUTED, 0);
-    const finished = t.get(slot, SLOT.FINISHED_UP_TO), head = t.get(slot, SLOT.HEAD), headMs = t.get(slot, SLOT.HEAD_PLAYED_MS);
+    const pos = this.#position();
     t.unlock(slot);
-    const items = this.#outstanding.map((o) => ({ id: o.id, playedMs: o.ordinal <= finished ? o.ms : o.ordinal === head ? Math.min(o.ms, headMs) : 0 }));
+    const items = this.#outstanding.map((o) => ({ id: o.id, playedMs: playedOf(o, pos) }));
     this.#outstanding = [];
     return { items, playedMs: items.reduce((a, b) => a + b.playedMs, 0) };
   }
@@ -152,9 +156,7 @@ export class RemoteMediaSession implements MediaSession {
   }
 
   getStats(): MediaStats {
-    const s = this.#stats;
-    const delayMs = this.#link.table.get(this.#slot, SLOT.JB_DELAY_TENTHS) / 10;
-    return { ...s, jitterBuffer: { ...s.jitterBuffer, delayMs }, playoutQueueMs: Math.round(this.queuedMs) };
+    return { ...this.#stats, playoutQueueMs: Math.round(this.queuedMs) };
   }
 
   close(): Promise<void> {
@@ -190,6 +192,12 @@ export class RemoteMediaSession implements MediaSession {
     this.#outstanding = [];
     this.#onClosed(this);
     this.#hub.emit({ type: 'closed' });
+  }
+
+  /** How far the worker got: the last item played to its end, the item playing and how much of it. */
+  #position(): Position {
+    const t = this.#link.table, slot = this.#slot;
+    return { finished: t.get(slot, SLOT.FINISHED_UP_TO), head: t.get(slot, SLOT.HEAD), headMs: t.get(slot, SLOT.HEAD_PLAYED_MS) };
   }
 
   #assertOpen(): void {

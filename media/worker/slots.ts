@@ -20,19 +20,17 @@ export const SLOT = {
   HEAD: 3,
   /** Worker -> owner: ms of the head item sent so far. */
   HEAD_PLAYED_MS: 4,
-  /** Worker -> owner: the caller audio's jitter-buffer delay, tenths of a ms. */
-  JB_DELAY_TENTHS: 5,
   /**
    * Owner -> worker: an armed interruption. When the caller's speech run number ARMED_RUN has
    * lasted ARMED_AFTER_MS since its onset reached the socket, the worker mutes playout by itself
    * (MUTED = 1: silence goes out, the queue stays where it stopped) so a busy owner thread cannot
    * delay the barge-in. The owner's clear() (or disarm) resets both.
    */
-  ARMED_RUN: 6,
-  ARMED_AFTER_MS: 7,
-  MUTED: 8,
+  ARMED_RUN: 5,
+  ARMED_AFTER_MS: 6,
+  MUTED: 7,
 } as const;
-export const SLOT_INTS = 9;
+export const SLOT_INTS = 8;
 
 const UNLOCKED = 0, LOCKED = 1, CONTENDED = 2;
 
@@ -80,7 +78,6 @@ export interface PlayoutControl {
   /** Items with an ordinal <= this must be dropped. */
   readonly clearUpTo: number;
   publish(state: { finishedUpTo: number; head: number; headPlayedMs: number }): void;
-  publishJitterDelay(ms: number): void;
   /** The armed interruption: speech run number (0 = none) and its threshold. */
   readonly armedRun: number;
   readonly armedAfterMs: number;
@@ -98,7 +95,6 @@ export function slotControl(table: SlotTable, slot: number): PlayoutControl {
       table.set(slot, SLOT.HEAD, s.head);
       table.set(slot, SLOT.HEAD_PLAYED_MS, s.headPlayedMs);
     },
-    publishJitterDelay: (ms) => table.set(slot, SLOT.JB_DELAY_TENTHS, Math.round(ms * 10)),
     get armedRun() { return table.get(slot, SLOT.ARMED_RUN); },
     get armedAfterMs() { return table.get(slot, SLOT.ARMED_AFTER_MS); },
     get muted() { return table.get(slot, SLOT.MUTED) !== 0; },

@@ -78,8 +78,8 @@ const writable = {
   max_concurrency: Nullable(Type.Integer({ minimum: 1, maximum: 100, description: 'Engine extension: 1..100; null = engine default' })),
 };
 
-export const CampaignCreate = Type.Object({
-  name: writable.name,
+/** The writable fields both bodies take as optional. */
+const optionalWritable = {
   agent_id: Type.Optional(writable.agent_id),
   assistant_id: Type.Optional(writable.assistant_id),
   system_message_template: Type.Optional(writable.system_message_template),
@@ -88,20 +88,18 @@ export const CampaignCreate = Type.Object({
   timezone: Type.Optional(writable.timezone),
   schedule_days: Type.Optional(writable.schedule_days),
   max_concurrency: Type.Optional(writable.max_concurrency),
+};
+
+export const CampaignCreate = Type.Object({
+  name: writable.name,
+  ...optionalWritable,
   leads: Type.Optional(Type.Array(CampaignLeadCreate, { maxItems: MAX_LEADS_PER_REQUEST, description: 'Leads added with the campaign; all are checked first, none is written if one is invalid' })),
 }, { additionalProperties: true, description: 'CampaignCreate: agent_id (or assistant_id) required; the campaign is always created as draft' });
 
 export const CampaignUpdate = Type.Object({
   name: Type.Optional(writable.name),
   status: Type.Optional(Enum(CLIENT_STATUSES, { description: 'draft -> scheduled; scheduled <-> paused; draft|scheduled|paused -> cancelled; scheduled -> draft only before any call attempt. "completed" is set only by the engine' })),
-  agent_id: Type.Optional(writable.agent_id),
-  assistant_id: Type.Optional(writable.assistant_id),
-  system_message_template: Type.Optional(writable.system_message_template),
-  schedule_start_time: Type.Optional(writable.schedule_start_time),
-  schedule_end_time: Type.Optional(writable.schedule_end_time),
-  timezone: Type.Optional(writable.timezone),
-  schedule_days: Type.Optional(writable.schedule_days),
-  max_concurrency: Type.Optional(writable.max_concurrency),
+  ...optionalWritable,
 }, { additionalProperties: true, description: 'CampaignUpdate: only given fields change' });
 
 /**
