@@ -22,7 +22,7 @@ import { startHarness } from '../test/e2e/harness.js';
 import { LoadGen } from './lib/loadgen-client.js';
 import type { SteadyStats } from './lib/loadgen.js';
 import { startCapture, rtpPacing } from './lib/capture.js';
-import { cpuPercent, mainThreadSched, sampleProcess, systemBusyPercent, systemCpu } from './lib/proc.js';
+import { cpuPercent, mainThreadSched, sampleProcess, sampleThreads, systemBusyPercent, systemCpu, threadCpu } from './lib/proc.js';
 import { rtpRanges } from './lib/ports.js';
 import { machine, pct, printMachine, round1, round3, table, writeResult } from './lib/stats.js';
 
@@ -50,6 +50,8 @@ const { env } = await lg.request<{ env: Record<string, string> }>('fakes', { pro
 await lg.request('callers', { portMin: ranges.callers.min, portMax: ranges.callers.max });
 const h = await startHarness({ env: { ...env, RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max), MEDIA_WORKERS: WORKERS, MEDIA_PRIORITY: PRIORITY } });
 const mediaWorkers = h.engine.calls?.mediaWorkers ?? 0;
+const threadNames = new Map<number, string>([[process.pid, 'main (event loop)']]);
+(h.engine.calls?.mediaThreadIds ?? []).forEach((tid, i) => { if (tid !== null) threadNames.set(tid, `media worker ${i}`); });
 const target = { host: h.sipHost, port: h.sipPort, to: h.number };
 const metricsUrl = h.apiUrl.replace(/\/api\/v1\/?$/, '') + '/metrics';
 
@@ -57,9 +59,10 @@ interface Step {
   calls: number; opened: number; failed_setups: number; setup_errors: string[]; setup_p50_ms: number; setup_p95_ms: number;
   pacing_p50_ms: number; pacing_p99_ms: number; pacing_max_ms: number; packets_on_wire: number; streams_on_wire: number; calls_without_agent_rtp: number;
   seq_gaps_on_wire: number; ts_jumps_on_wire: number; lost_at_callers: number; packets_at_callers: number; calls_ended_early: number;
-  engine_cpu_pct: number; cpu_per_call_pct: number; loadgen_cpu_pct: number; machine_busy_pct: number;
+  engine_cpu_pct: number; engine_threads_cpu_pct: Array<{ thread: string; cpu_pct: number }>; cpu_per_call_pct: number; loadgen_cpu_pct: number; machine_busy_pct: number;
   engine_loop_runqueue_wait_pct: number; engine_rss_mb: number; rss_before_mb: number; mem_per_call_mb: number; event_loop_p99_ms: number | null;
   pacer_late_pct: number | null; media_worker_loop_p99_ms: number | null;
+  vad_windows_per_s: number; vad_windows_per_batch: number | null; vad_dropped_windows: number;
   pass: boolean; why: string[]; seconds: number;
 }
 const steps: Step[] = [];
@@ -85,10 +88,10 @@ for (const n of STEPS) {
   await sleep(5000); // greetings played, the first turns under way
   const capture = await startCapture(`udp src portrange ${ranges.engine.min}-${ranges.engine.max} and udp dst portrange ${ranges.callers.min}-${ranges.callers.max}`, 512);
   const st0 = await lg.request<{ calls: SteadyStats[] }>('steady-stats');
-  const e0 = sampleProcess(), l0 = sampleProcess(lg.pid), s0 = systemCpu(), q0 = mainThreadSched();
+  const e0 = sampleProcess(), l0 = sampleProcess(lg.pid), s0 = systemCpu(), q0 = mainThreadSched(), t0s = sampleThreads();
   const eldBefore = await (await fetch(metricsUrl)).text().catch(() => '');
   await sleep(WINDOW_S * 1000);
-  const e1 = sampleProcess(), l1 = sampleProcess(lg.pid), s1 = systemCpu(), q1 = mainThreadSched();
+  const e1 = sampleProcess(), l1 = sampleProcess(lg.pid), s1 = systemCpu(), q1 = mainThreadSched(), t1s = sampleThreads();
   const st1 = await lg.request<{ calls: SteadyStats[] }>('steady-stats');
   const metricsText = await (await fetch(metricsUrl)).text().catch(() => '');
   await capture.stop();
@@ -112,12 +115,14 @@ for (const n of STEPS) {
   const mwl = metric(metricsText, 'engine_media_worker_eventloop_delay_p99_seconds');
   const ticks = (metric(metricsText, 'engine_pacer_ticks') ?? 0) - (metric(eldBefore, 'engine_pacer_ticks') ?? 0);
   const late = (metric(metricsText, 'engine_pacer_late_wakeups') ?? 0) - (metric(eldBefore, 'engine_pacer_late_wakeups') ?? 0);
+  const delta = (name: string): number => (metric(metricsText, name) ?? 0) - (metric(eldBefore, name) ?? 0);
+  const vadWindows = delta('engine_vad_windows'), vadBatches = delta('engine_vad_batches');
   const s: Step = {
     calls: n, opened: open.opened, failed_setups: open.failed, setup_errors: open.errors, setup_p50_ms: round1(pct(setup, 50)), setup_p95_ms: round1(pct(setup, 95)),
     pacing_p50_ms: round3(pct(devs, 50)), pacing_p99_ms: round3(pct(devs, 99)), pacing_max_ms: round3(devs.length ? devs[devs.length - 1]! : 0),
     packets_on_wire: pacing.packets, streams_on_wire: pacing.streams, calls_without_agent_rtp: silent, seq_gaps_on_wire: pacing.seqGaps, ts_jumps_on_wire: pacing.tsJumps,
     lost_at_callers: lost, packets_at_callers: packetsIn, calls_ended_early: ended,
-    engine_cpu_pct: Math.round(engineCpu), cpu_per_call_pct: round3(engineCpu / Math.max(1, open.opened)), loadgen_cpu_pct: Math.round(cpuPercent(l0, l1)),
+    engine_cpu_pct: Math.round(engineCpu), engine_threads_cpu_pct: threadCpu(t0s, t1s, e1.at - e0.at, threadNames), cpu_per_call_pct: round3(engineCpu / Math.max(1, open.opened)), loadgen_cpu_pct: Math.round(cpuPercent(l0, l1)),
     machine_busy_pct: Math.round(systemBusyPercent(s0, s1)),
     engine_loop_runqueue_wait_pct: round1((100 * (q1.waitMs - q0.waitMs)) / (e1.at - e0.at)),
     engine_rss_mb: Math.round(rssNow), rss_before_mb: Math.round(before.rssMb), mem_per_call_mb: round3((rssNow - before.rssMb) / Math.max(1, open.opened)),
@@ -125,6 +130,8 @@ for (const n of STEPS) {
     event_loop_p99_ms: eld === null ? null : round1(Math.max(0, eld * 1000 - 10)),
     pacer_late_pct: ticks > 0 ? round1((100 * late) / ticks) : null,
     media_worker_loop_p99_ms: mwl === null ? null : round1(mwl * 1000),
+    vad_windows_per_s: round1(vadWindows / WINDOW_S), vad_windows_per_batch: vadBatches > 0 ? round1(vadWindows / vadBatches) : null,
+    vad_dropped_windows: delta('engine_vad_dropped_windows'),
     pass: false, why: [], seconds: 0,
   };
   if (s.opened < n) s.why.push(`${n - s.opened} calls not set up`);
@@ -139,7 +146,7 @@ for (const n of STEPS) {
   await sleep(Math.min(8000, 1500 + n * 10));
   s.seconds = Math.round((Date.now() - w0) / 1000);
   steps.push(s);
-  console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; +${round1(rssNow - before.rssMb)} MB (${s.mem_per_call_mb} MB/call) (${s.seconds} s)`);
+  console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; +${round1(rssNow - before.rssMb)} MB (${s.mem_per_call_mb} MB/call) vad ${s.vad_windows_per_s}/s in batches of ${s.vad_windows_per_batch}; threads ${s.engine_threads_cpu_pct.map((t) => `${t.thread} ${t.cpu_pct}%`).join(', ')} (${s.seconds} s)`);
   // A pacing-only failure does not stop the run (the next step shows the trend); calls that do not
   // come up, lose packets or end early do.
   const functional = s.opened === n && s.lost_at_callers === 0 && s.seq_gaps_on_wire === 0 && s.calls_ended_early === 0 && s.calls_without_agent_rtp === 0;

@@ -49,6 +49,13 @@ const mediaPriority = (name: string, raw: unknown): (typeof MEDIA_PRIORITIES)[nu
   if (typeof raw === 'string' && (MEDIA_PRIORITIES as readonly string[]).includes(raw.trim())) return raw.trim() as (typeof MEDIA_PRIORITIES)[number];
   throw new ConfigError(name, `one of ${MEDIA_PRIORITIES.join(', ')}`, raw);
 };
+/** A level in dBFS from -120 to 0, or off/none/null (no gate). */
+const vadGate = (name: string, raw: unknown): number | null => {
+  if (raw === null || (typeof raw === 'string' && /^\s*(off|none|null)\s*$/i.test(raw))) return null;
+  const v = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(v >= -120 && v <= 0)) throw new ConfigError(name, 'a level in dBFS from -120 to 0, or off', raw);
+  return v;
+};
 const str = (name: string, raw: unknown, nullable: boolean): string | null => {
   if ((raw === null || raw === undefined || raw === '') && nullable) return null;
   if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(name, 'a non-empty string', raw);
@@ -94,7 +101,7 @@ const ENV_PATHS: ReadonlyArray<readonly [string, string]> = [
   ['SIP_HOST', 'sip.host'], ['SIP_PORT', 'sip.port'], ['SIP_ADVERTISED_ADDRESS', 'sip.advertisedAddress'],
   ['SIP_TLS_PORT', 'sip.tlsPort'], ['SIP_TLS_CERT', 'sip.tlsCertFile'], ['SIP_TLS_KEY', 'sip.tlsKeyFile'],
   ['SIP_TRACE', 'sip.trace'],
-  ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'], ['MEDIA_WORKERS', 'rtp.workers'], ['MEDIA_PRIORITY', 'rtp.priority'],
+  ['RTP_PORT_MIN', 'rtp.portMin'], ['RTP_PORT_MAX', 'rtp.portMax'], ['MEDIA_WORKERS', 'rtp.workers'], ['MEDIA_PRIORITY', 'rtp.priority'], ['VAD_GATE_DBFS', 'rtp.vadGateDbfs'],
   ['DATA_DIR', 'dataDir'], ['BOOTSTRAP_API_KEY', 'bootstrapApiKey'], ['MASTER_KEY', 'masterKey'],
   ['LOG_LEVEL', 'logLevel'], ['MAX_CALL_DURATION_SECONDS', 'calls.maxDurationSeconds'],
   ['DRAIN_SECONDS', 'calls.drainSeconds'], ['RECORD_CALLS', 'calls.record'], ['WEBHOOKS_ALLOW_HTTP', 'webhooks.allowHttp'],
@@ -191,6 +198,7 @@ export function loadConfig(env: Env = {}): EngineConfig {
       portMax: int(n('rtp.portMax'), g('rtp.portMax'), 1025, 65535),
       workers: g('rtp.workers') === 'auto' ? null : optInt('rtp.workers', 0, 64),
       priority: mediaPriority(n('rtp.priority'), g('rtp.priority')),
+      vadGateDbfs: vadGate(n('rtp.vadGateDbfs'), g('rtp.vadGateDbfs')),
     },
     dataDir: str(n('dataDir'), g('dataDir'), false) as string,
     bootstrapApiKey: str(n('bootstrapApiKey'), g('bootstrapApiKey'), true),

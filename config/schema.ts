@@ -52,6 +52,11 @@ export interface EngineConfig {
      * without it a warning is logged and the threads run at normal priority.
      */
     readonly priority: 'normal' | 'high' | 'realtime';
+    /**
+     * Caller audio quieter than this RMS level (dBFS) is not run through Silero: it counts as
+     * silence. Default -60 (a quiet line; speech sits near -35 to -15). null = infer everything.
+     */
+    readonly vadGateDbfs: number | null;
   };
   readonly dataDir: string;
   readonly bootstrapApiKey: string | null;
@@ -80,7 +85,7 @@ export interface EngineConfig {
 export const DEFAULTS: EngineConfig = {
   api: { host: '127.0.0.1', port: 8080, rateLimitPerMinute: 100, controlRateLimitPerMinute: 10, publicMetrics: false },
   sip: { host: '0.0.0.0', port: 5060, advertisedAddress: null, tlsPort: null, tlsCertFile: null, tlsKeyFile: null, trace: false },
-  rtp: { portMin: 20000, portMax: 30000, workers: null, priority: 'realtime' },
+  rtp: { portMin: 20000, portMax: 30000, workers: null, priority: 'realtime', vadGateDbfs: -60 },
   dataDir: './data',
   bootstrapApiKey: null,
   masterKey: null,

@@ -13,7 +13,7 @@ export interface MetricsSources {
   /** RTP stats of every live call. */
   rtp?: () => { packetsLost: number; jitterMs: number; packetsIn: number; packetsOut: number }[];
   pacer?: () => { ticks: number; lateWakeups: number; skippedTicks: number; maxLateMs: number };
-  vad?: () => { windows: number; batches: number; droppedWindows: number };
+  vad?: () => { windows: number; batches: number; droppedWindows: number; gatedWindows: number };
   /** The worst media worker's event-loop delay p99 (ms) over its last second; null without workers. */
   mediaWorkerLoopP99Ms?: () => number | null;
   registrations?: () => { trunkId: string; name: string; status: string | null }[];
@@ -57,6 +57,7 @@ export class EngineMetrics {
     new Gauge({ name: 'engine_media_worker_eventloop_delay_p99_seconds', help: 'Worst media worker thread event-loop delay p99 over its last second (absent without workers)', registers: [r], collect() { const v = src().mediaWorkerLoopP99Ms?.(); if (v !== null && v !== undefined) this.set(v / 1000); } });
     new Gauge({ name: 'engine_vad_windows', help: 'VAD windows inferred', registers: [r], collect() { this.set(src().vad?.().windows ?? 0); } });
     new Gauge({ name: 'engine_vad_batches', help: 'VAD inference calls (windows of many calls batched)', registers: [r], collect() { this.set(src().vad?.().batches ?? 0); } });
+    new Gauge({ name: 'engine_vad_gated_windows', help: 'VAD windows below the level gate (VAD_GATE_DBFS): counted as silence without inference', registers: [r], collect() { this.set(src().vad?.().gatedWindows ?? 0); } });
     new Gauge({ name: 'engine_vad_dropped_windows', help: 'VAD windows dropped (overload)', registers: [r], collect() { this.set(src().vad?.().droppedWindows ?? 0); } });
     const loop = this.#loop;
     new Gauge({

@@ -49,6 +49,8 @@ export interface MediaEngineOptions {
   readonly workers?: number;
   /** With workers: Silero VAD in each worker (default) or none. */
   readonly workerVad?: 'silero' | 'none';
+  /** With workers: the level gate of each worker's Silero engine (SileroVadOptions.gateDbfs). */
+  readonly vadGateDbfs?: number | null;
   /**
    * With workers: scheduling of each worker's thread (see MediaThreadPriority). Default normal.
    * A priority the OS refuses is reported in `workerPriorities`; the worker runs on regardless.
@@ -138,7 +140,7 @@ export class MediaEngine {
     return {
       ...base,
       clock: this.#clock?.stats() ?? { ticks: 0, lateWakeups: 0, skippedTicks: 0, maxLateMs: 0, listenerErrors: 0 },
-      vad: { windows: vs?.windows ?? 0, batches: vs?.batches ?? 0, droppedWindows: vs?.droppedWindows ?? 0 },
+      vad: { windows: vs?.windows ?? 0, batches: vs?.batches ?? 0, droppedWindows: vs?.droppedWindows ?? 0, gatedWindows: vs?.gatedWindows ?? 0 },
       workers: 0, workerLoopDelayP99Ms: null,
     };
   }

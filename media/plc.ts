@@ -49,6 +49,9 @@ export class Concealer {
   conceal(n: number): Int16Array {
     const out = new Int16Array(n);
     if (this.#histFill < this.#maxLag * 2) { this.#lostSamples += n; return out; }
+    // Faded out (60 ms and more): silence, without synthesis. A line that stops sending (DTX, a
+    // stalled peer) costs nothing per frame from here on.
+    if (this.#lostSamples > 0 && this.#gain(this.#lostSamples) === 0) { this.#lostSamples += n; return out; }
     if (this.#lostSamples === 0) {
       this.#period = this.#findPitch();
       this.#phase = 0;

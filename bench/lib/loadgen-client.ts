@@ -40,7 +40,9 @@ export class LoadGen {
   }
 
   static async start(): Promise<LoadGen> {
-    const child = fork(join(here, 'loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // LOADGEN_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+    const extra = (process.env['LOADGEN_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = fork(join(here, 'loadgen.ts'), [], { execArgv: [...extra, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolve, reject) => {
       const onMsg = (m: { type?: string }): void => { if (m.type === 'ready') { child.off('message', onMsg); resolve(); } };
       child.on('message', onMsg);

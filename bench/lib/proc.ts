@@ -2,7 +2,7 @@
  * CPU time and resident memory of a process from /proc (Linux), to report CPU and memory per
  * call. `sampleProcess(pid)` reads utime+stime (ms) and VmRSS (MB).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) is 100 on Linux x86-64/arm64
 
@@ -53,4 +53,38 @@ export function mainThreadSched(pid: number = process.pid): { runMs: number; wai
   } catch {
     return { runMs: 0, waitMs: 0 };
   }
+}
+
+/** CPU time (ms) of every thread of a process, by thread id. */
+export function sampleThreads(pid: number = process.pid): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK);
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
+
+/**
+ * Per-thread CPU between two samples, in % of one core, busiest first (threads under 1 % left out).
+ * `names` labels known thread ids (the main thread is `pid`).
+ */
+export function threadCpu(a: Map<number, number>, b: Map<number, number>, wallMs: number, names: ReadonlyMap<number, string>): Array<{ thread: string; cpu_pct: number }> {
+  const rows: Array<{ thread: string; cpu_pct: number }> = [];
+  for (const [tid, ms] of b) {
+    const pct = wallMs > 0 ? (100 * (ms - (a.get(tid) ?? 0))) / wallMs : 0;
+    if (pct >= 1) rows.push({ thread: names.get(tid) ?? `tid ${tid}`, cpu_pct: Math.round(pct) });
+  }
+  return rows.sort((x, y) => y.cpu_pct - x.cpu_pct);
 }

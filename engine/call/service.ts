@@ -111,6 +111,11 @@ export class CallService implements Telephony {
     return this.#media?.workerPriorities.map((p) => p.applied) ?? [];
   }
 
+  /** Per media worker: its Linux thread id (null where unknown). */
+  get mediaThreadIds(): Array<number | null> {
+    return this.#media?.workerPriorities.map((p) => p.tid) ?? [];
+  }
+
   get liveCalls(): number {
     return this.#registry.size;
   }
@@ -123,13 +128,14 @@ export class CallService implements Telephony {
     let vad: VadEngine | undefined;
     if (workers === 0 && this.#o.vad === undefined) {
       const { createSileroVad } = await import('../../media/vad/index.js');
-      vad = await createSileroVad();
+      vad = await createSileroVad({ gateDbfs: config.rtp.vadGateDbfs });
     } else if (this.#o.vad) vad = this.#o.vad;
     this.#media = new MediaEngine();
     await this.#media.start({
       portMin: config.rtp.portMin, portMax: config.rtp.portMax, bindAddress: config.sip.host,
       ...(vad ? { vad } : {}),
       workers, workerVad: this.#o.vad === null ? 'none' : 'silero', workerPriority: config.rtp.priority,
+      vadGateDbfs: config.rtp.vadGateDbfs,
       vadConfig: { minSpeechMs: DEFAULT_BARGE_IN.vadSpeechMs, minSilenceMs: DEFAULT_TURN.vadSilenceMs },
       // Caller audio feeds the VAD and the STT, not an ear: a small delay floor (it still adapts
       // upward to 3x the measured jitter) makes barge-in and end-of-turn detection react sooner.
@@ -138,7 +144,7 @@ export class CallService implements Telephony {
     for (const [i, p] of this.#media.workerPriorities.entries()) {
       if (p.error) this.#log.warn({ worker: i, wanted: config.rtp.priority, applied: p.applied, error: p.error }, 'media worker thread priority not raised (needs root or CAP_SYS_NICE); RTP pacing may suffer under CPU contention');
     }
-    this.#log.info({ workers, priority: this.#media.workerPriorities.map((p) => p.applied) }, 'media plane started');
+    this.#log.info({ workers, priority: this.#media.workerPriorities.map((p) => p.applied), threads: this.#media.workerPriorities.map((p) => p.tid) }, 'media plane started');
     const sipLog = this.#log.child({ part: 'sip' });
     this.#sip = new SipStack({
       host: config.sip.host, port: config.sip.port,
@@ -161,7 +167,7 @@ export class CallService implements Telephony {
       liveCalls: () => this.#registry.size,
       rtp: () => this.#registry.all().map((c) => c.media.getStats()),
       pacer: () => this.#media?.stats().clock ?? { ticks: 0, lateWakeups: 0, skippedTicks: 0, maxLateMs: 0 },
-      vad: () => this.#media?.stats().vad ?? { windows: 0, batches: 0, droppedWindows: 0 },
+      vad: () => this.#media?.stats().vad ?? { windows: 0, batches: 0, droppedWindows: 0, gatedWindows: 0 },
       mediaWorkerLoopP99Ms: () => this.#media?.stats().workerLoopDelayP99Ms ?? null,
       registrations: () => this.#o.store.trunks.listAllActive().filter((t) => t.register).map((t) => ({ trunkId: t.id, name: t.name, status: t.registration_status })),
     });

@@ -56,6 +56,16 @@ export class SpeechDetector {
     return this.#speaking;
   }
 
+  /** True while a speech run has begun but not yet lasted minSpeechMs. */
+  get pending(): boolean {
+    return !this.#speaking && this.#candidateStart !== null;
+  }
+
+  /** A probability between the thresholds: it keeps whatever is in progress. */
+  get neutral(): number {
+    return (this.#c.positiveThreshold + this.#c.negativeThreshold) / 2;
+  }
+
   /**
    * One window's probability; `startMs`/`endMs` bound the window's new audio. Appends at most one
    * event to `out`. `speech-start.atMs` is where the speech run began (so it fires minSpeechMs

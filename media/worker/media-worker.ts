@@ -49,26 +49,27 @@ function reply(rid: number, error: WireError | null): void {
  * from /proc/thread-self, setpriority(2) on it. Without CAP_SYS_NICE this fails and is reported.
  */
 function raisePriority(wanted: MediaThreadPriority): PriorityResult {
-  if (wanted === 'normal') return { applied: 'normal', error: null };
-  let tid: number;
+  let tid: number | null = null;
   try {
     tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) throw new Error('no thread id');
+    if (!Number.isInteger(tid) || tid <= 0) tid = null;
   } catch {
-    return { applied: 'normal', error: 'thread priorities need Linux (/proc/thread-self)' };
+    tid = null;
   }
+  if (wanted === 'normal') return { applied: 'normal', error: null, tid };
+  if (tid === null) return { applied: 'normal', error: 'thread priorities need Linux (/proc/thread-self)', tid };
   try {
     setPriority(tid, -10);
   } catch (err) {
-    return { applied: 'normal', error: `nice -10: ${(err as Error).message}` };
+    return { applied: 'normal', error: `nice -10: ${(err as Error).message}`, tid };
   }
-  if (wanted === 'high') return { applied: 'high', error: null };
+  if (wanted === 'high') return { applied: 'high', error: null, tid };
   try {
     execFileSync('chrt', ['--fifo', '--pid', '10', String(tid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    return { applied: 'realtime', error: null };
+    return { applied: 'realtime', error: null, tid };
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
-    return { applied: 'high', error: `SCHED_FIFO (chrt): ${stderr || (err as Error).message}` };
+    return { applied: 'high', error: `SCHED_FIFO (chrt): ${stderr || (err as Error).message}`, tid };
   }
 }
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   let vad: (VadEngine & { stats?: () => VadCounters }) | undefined;
   if (setup.vad === 'silero') {
     const { createSileroVad } = await import('../vad/index.js');
-    vad = await createSileroVad();
+    vad = await createSileroVad(setup.options.vadGateDbfs !== undefined ? { gateDbfs: setup.options.vadGateDbfs } : {});
   }
   const engine = new MediaEngine();
   await engine.start({ ...setup.options, ...(vad ? { vad } : {}) });

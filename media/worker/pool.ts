@@ -175,14 +175,14 @@ export class MediaWorkerPool {
 
   stats(): { clock: ClockStats; vad: VadCounters; workers: number; workerLoopDelayP99Ms: number | null } {
     const clock = { ticks: 0, lateWakeups: 0, skippedTicks: 0, maxLateMs: 0, listenerErrors: 0 };
-    const vad = { windows: 0, batches: 0, droppedWindows: 0 };
+    const vad = { windows: 0, batches: 0, droppedWindows: 0, gatedWindows: 0 };
     let loop: number | null = null;
     for (const l of this.#links) {
       const h = l.health;
       if (!h) continue;
       clock.ticks += h.clock.ticks; clock.lateWakeups += h.clock.lateWakeups; clock.skippedTicks += h.clock.skippedTicks;
       clock.listenerErrors += h.clock.listenerErrors; clock.maxLateMs = Math.max(clock.maxLateMs, h.clock.maxLateMs);
-      vad.windows += h.vad.windows; vad.batches += h.vad.batches; vad.droppedWindows += h.vad.droppedWindows;
+      vad.windows += h.vad.windows; vad.batches += h.vad.batches; vad.droppedWindows += h.vad.droppedWindows; vad.gatedWindows += h.vad.gatedWindows;
       loop = Math.max(loop ?? 0, h.loopDelayP99Ms);
     }
     return { clock, vad, workers: this.#links.length, workerLoopDelayP99Ms: loop };

@@ -5,7 +5,7 @@ import type { MediaEvent, PlayItem, RemoteDescription, SessionOptions } from '..
 
 /** The serialisable part of MediaEngineOptions that a worker runs with. */
 export type WorkerEngineOptions = Pick<MediaEngineOptions,
-  'bindAddress' | 'vadConfig' | 'jitter' | 'rtpTimeoutMs' | 'statsIntervalMs' | 'rtcpIntervalMs' | 'spinMs' | 'resamplerQuality'>;
+  'bindAddress' | 'vadConfig' | 'jitter' | 'rtpTimeoutMs' | 'statsIntervalMs' | 'rtcpIntervalMs' | 'spinMs' | 'resamplerQuality' | 'vadGateDbfs'>;
 
 export interface WorkerSetup {
   readonly index: number;
@@ -24,10 +24,13 @@ export interface WorkerSetup {
  */
 export type MediaThreadPriority = 'normal' | 'high' | 'realtime';
 
-/** What the thread got: the priority in force, and why the requested one failed (if it did). */
-export interface PriorityResult { readonly applied: MediaThreadPriority; readonly error: string | null }
+/**
+ * What the thread got: the priority in force, why the requested one failed (if it did), and its
+ * Linux thread id (for `chrt -p`, `top -H`, `/proc/<pid>/task/<tid>`; null elsewhere).
+ */
+export interface PriorityResult { readonly applied: MediaThreadPriority; readonly error: string | null; readonly tid: number | null }
 
-export interface VadCounters { readonly windows: number; readonly batches: number; readonly droppedWindows: number }
+export interface VadCounters { readonly windows: number; readonly batches: number; readonly droppedWindows: number; readonly gatedWindows: number }
 
 export interface WorkerHealth {
   readonly sessions: number;

@@ -144,9 +144,25 @@ function espeakPcm(text: string): Promise<{ pcm: Int16Array; sampleRate: number 
  * 'espeak'), else fixture clips: the clip saying exactly this text, or clips cut to ~65 ms per
  * character so that duration and alignment stay plausible.
  */
-export async function speechFor(text: string, rate: number, source: VoiceSource = 'auto'): Promise<Int16Array> {
+export function speechFor(text: string, rate: number, source: VoiceSource = 'auto'): Promise<Int16Array> {
   const t = text.trim();
-  if (t.length === 0) return new Int16Array(0);
+  if (t.length === 0) return Promise.resolve(new Int16Array(0));
+  // Memoised (a few dozen entries): the fakes say the same lines on every call of a load test, and
+  // the windowed-sinc resampler would otherwise dominate the load generator's CPU. Read-only result.
+  const key = `${source}|${rate}|${t}`;
+  let p = SPEECH_CACHE.get(key);
+  if (!p) {
+    p = synthesise(t, rate, source);
+    p.catch(() => SPEECH_CACHE.delete(key));
+    if (SPEECH_CACHE.size >= 64) SPEECH_CACHE.delete(SPEECH_CACHE.keys().next().value as string);
+    SPEECH_CACHE.set(key, p);
+  }
+  return p;
+}
+
+const SPEECH_CACHE = new Map<string, Promise<Int16Array>>();
+
+async function synthesise(t: string, rate: number, source: VoiceSource): Promise<Int16Array> {
   if (source === 'espeak' || (source === 'auto' && hasEspeak())) {
     const s = await espeakPcm(t);
     return resample(s.pcm, s.sampleRate, rate);

@@ -114,7 +114,8 @@ async function referenceProbs(rate: VadRate, pcm: Int16Array): Promise<number[]>
 describe('Silero VAD batching, reset and close', () => {
   let engine: SileroVadEngine;
   before(async () => {
-    engine = await createSileroVad();
+    // No level gate: every window goes through the model, as in the reference wrapper.
+    engine = await createSileroVad({ gateDbfs: null });
   });
   after(async () => {
     await engine.close();
@@ -239,7 +240,7 @@ describe('Silero VAD batching, reset and close', () => {
 
   test('overload: a stream queue beyond maxQueuedWindows drops the oldest windows and counts them', async () => {
     const f = fixture(16000);
-    const eng = await createSileroVad({ mode: 'inline', maxQueuedWindows: 8 });
+    const eng = await createSileroVad({ mode: 'inline', maxQueuedWindows: 8, gateDbfs: null });
     try {
       const s = eng.createStream({ sampleRate: 16000 });
       const events: VadEvent[] = [];
@@ -273,5 +274,72 @@ describe('Silero VAD batching, reset and close', () => {
       (e: unknown) => e instanceof VadError && e.code === 'MODEL_LOAD_FAILED');
     await assert.rejects(createSileroVad({ mode: 'worker', modelPath: '/nonexistent/silero.onnx' }),
       (e: unknown) => e instanceof VadError && e.code === 'MODEL_LOAD_FAILED');
+  });
+});
+
+describe('Silero VAD level gate', () => {
+  let gated: SileroVadEngine;
+  let full: SileroVadEngine;
+  before(async () => {
+    gated = await createSileroVad(); // default gate, -60 dBFS
+    full = await createSileroVad({ gateDbfs: null });
+  });
+  after(async () => {
+    await gated.close();
+    await full.close();
+  });
+
+  const scaled = (pcm: Int16Array, gain: number): Int16Array => pcm.map((x) => Math.round(x * gain));
+
+  for (const rate of [8000, 16000] as const) {
+    test(`${rate} Hz: quiet windows are not inferred, and speech gives the same events as with every window inferred`, async () => {
+      const f = fixture(rate);
+      const g0 = gated.stats();
+      const withGate = await eventsFor(gated, rate, f.pcm, true);
+      const g1 = gated.stats();
+      const all = await eventsFor(full, rate, f.pcm, true);
+      const probs = withGate.filter((e) => e.type === 'probability');
+      assert.equal(probs.length, all.filter((e) => e.type === 'probability').length, 'one probability per window, gated or not');
+      assert.ok(probs.every((e, i) => i === 0 || e.atMs > (probs[i - 1] as VadEvent).atMs), 'windows stay in order');
+      const skipped = g1.gatedWindows - g0.gatedWindows;
+      // The fixture holds 3.5 s of digital silence (lead, gap, tail): ~109 windows of 32 ms.
+      assert.ok(skipped >= 100, `gated ${skipped} windows`);
+      assert.equal(g1.windows - g0.windows + skipped, probs.length, 'each window is either inferred or gated');
+      const a = speechOnly(withGate), b = speechOnly(all);
+      assert.deepEqual(a.map((e) => e.type), b.map((e) => e.type));
+      a.forEach((e, i) => assert.ok(Math.abs(e.atMs - (b[i] as VadEvent).atMs) <= 40, `${e.type} at ${e.atMs} vs ${(b[i] as VadEvent).atMs} ungated`));
+      assertMatchesSegments(withGate, f);
+    });
+  }
+
+  test('soft speech (-40 and -50 dBFS) is still found: its onsets are not delayed by the gate', async () => {
+    const f = fixture(8000);
+    for (const gain of [0.1, 0.03]) { // speech at about -40 and -50 dBFS (the fixture's is -20)
+      const withGate = speechOnly(await eventsFor(gated, 8000, scaled(f.pcm, gain)));
+      const all = speechOnly(await eventsFor(full, 8000, scaled(f.pcm, gain)));
+      assert.deepEqual(withGate.map((e) => e.type), ['speech-start', 'speech-end', 'speech-start', 'speech-end'], `gain ${gain}: ${JSON.stringify(withGate)}`);
+      for (const i of [0, 2]) {
+        // A stop consonant's closure inside a soft word is below the gate: it must not restart the onset.
+        assert.ok((withGate[i] as VadEvent).atMs <= (all[i] as VadEvent).atMs + 32, `gain ${gain}: onset ${(withGate[i] as VadEvent).atMs} vs ${(all[i] as VadEvent).atMs} ungated`);
+      }
+    }
+  });
+
+  test('line noise above the gate is inferred (no events); digital silence and -70 dBFS noise are gated', async () => {
+    const g0 = gated.stats();
+    assert.deepEqual(speechOnly(await eventsFor(gated, 8000, lowNoise(8000, 2000, -45, 7))), []);
+    const g1 = gated.stats();
+    assert.equal(g1.gatedWindows - g0.gatedWindows, 0, '-45 dBFS noise goes through the model');
+    assert.deepEqual(await eventsFor(gated, 8000, lowNoise(8000, 2048, -70, 9)), []);
+    assert.deepEqual(await eventsFor(gated, 8000, new Int16Array(8 * 2048)), []);
+    const g2 = gated.stats();
+    assert.equal(g2.gatedWindows - g1.gatedWindows, 128, 'two 2.048 s stretches of 64 windows each');
+    assert.equal(g2.windows, g1.windows, 'nothing inferred');
+  });
+
+  test('gateDbfs must be a level <= 0 dBFS or null', async () => {
+    for (const bad of [3, Number.NaN]) {
+      await assert.rejects(createSileroVad({ mode: 'inline', gateDbfs: bad }), (e: unknown) => e instanceof VadError && e.code === 'BAD_OPTIONS');
+    }
   });
 });

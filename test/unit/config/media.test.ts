@@ -26,3 +26,13 @@ test('one load does not leak into the next (environment values never reach the d
   assert.equal(again.rtp.workers, null);
   assert.equal(again.rtp.portMin, 20000);
 });
+
+test('VAD_GATE_DBFS: -60 by default; a level from -120 to 0; off disables the gate; anything else names the variable', () => {
+  assert.equal(loadConfig({}).rtp.vadGateDbfs, -60);
+  assert.equal(loadConfig({ VAD_GATE_DBFS: '-72.5' }).rtp.vadGateDbfs, -72.5);
+  assert.equal(loadConfig({ VAD_GATE_DBFS: '0' }).rtp.vadGateDbfs, 0);
+  assert.equal(loadConfig({ VAD_GATE_DBFS: 'off' }).rtp.vadGateDbfs, null);
+  for (const bad of ['6', '-130', 'quiet', '']) {
+    assert.throws(() => loadConfig({ VAD_GATE_DBFS: bad }), (e: unknown) => e instanceof ConfigError && e.message.includes('VAD_GATE_DBFS'), bad);
+  }
+});

@@ -59,6 +59,18 @@ describe('SpeechDetector', () => {
     assert.deepEqual(run(d, [0.1, 0.6, 0.4, 0.4, 0.4]), [{ type: 'speech-start', atMs: 32 }]);
   });
 
+  test('pending: a speech run begun but not yet confirmed; neutral keeps it without starting one', () => {
+    const d = new SpeechDetector(detectorConfig({ sampleRate: 8000 }));
+    assert.equal(d.neutral, 0.425);
+    assert.equal(d.pending, false);
+    run(d, [0.9]);
+    assert.equal(d.pending, true);
+    assert.deepEqual(run(d, [d.neutral, d.neutral], 1), [], 'not confirmed before minSpeechMs');
+    assert.deepEqual(run(d, [d.neutral], 3), [{ type: 'speech-start', atMs: 0 }]);
+    assert.equal(d.pending, false);
+    assert.equal(d.speaking, true);
+  });
+
   test('values between the thresholds alone never start speech', () => {
     const d = new SpeechDetector(detectorConfig({ sampleRate: 8000 }));
     assert.deepEqual(run(d, rep(0.45, 50)), []);
