@@ -24,6 +24,8 @@ interface Queued {
   offset: number;
 }
 
+const NONE_FINISHED: readonly PlayedItem[] = Object.freeze([]);
+
 export interface PlayoutFrame {
   /** G.711 octets for PCMU/PCMA calls, else null. */
   readonly g711: Uint8Array | null;
@@ -96,11 +98,13 @@ export class Playout {
     if (this.#queue.length && this.#queue[0]!.ordinal <= ordinal) this.#queue = this.#queue.filter((q) => q.ordinal > ordinal);
   }
 
-  /** Playout position for the owner thread: what was finished, what plays now and how far. */
-  position(): { finishedUpTo: number; head: number; headPlayedMs: number } {
-    const q = this.#queue[0];
-    return { finishedUpTo: this.#finishedUpTo, head: q ? q.ordinal : 0, headPlayedMs: q ? this.#playedMs(q) : 0 };
-  }
+  // Playout position for the owner thread: what was finished, what plays now and how far.
+  /** The highest ordinal played to its end. */
+  get finishedUpTo(): number { return this.#finishedUpTo; }
+  /** The ordinal of the item playing now (0 = none). */
+  get head(): number { const q = this.#queue[0]; return q ? q.ordinal : 0; }
+  /** Ms of the head item sent so far. */
+  get headPlayedMs(): number { const q = this.#queue[0]; return q ? this.#playedMs(q) : 0; }
 
   #playedMs(q: Queued): number { return Math.round(q.baseMs + (q.offset * 1000) / this.#rate); }
 
@@ -108,7 +112,7 @@ export class Playout {
   take(n: number): PlayoutFrame {
     const g711 = this.#codec === 'PCMU' || this.#codec === 'PCMA';
     const out: Uint8Array | Int16Array = g711 ? new Uint8Array(n).fill(this.#codec === 'PCMU' ? ULAW_SILENCE : ALAW_SILENCE) : new Int16Array(n);
-    const finished: PlayedItem[] = [];
+    let finished: PlayedItem[] | null = null;
     let filled = 0;
     let audible = false;
     while (filled < n && this.#queue.length) {
@@ -123,19 +127,19 @@ export class Playout {
       if (q.offset >= q.data.length) {
         this.#queue.shift();
         if (q.ordinal > this.#finishedUpTo) this.#finishedUpTo = q.ordinal;
-        finished.push({ id: q.id, playedMs: this.#playedMs(q) });
+        (finished ??= []).push({ id: q.id, playedMs: this.#playedMs(q) });
       }
     }
-    if (g711) return { g711: out as Uint8Array, pcm: null, finished, audible };
-    return { g711: null, pcm: out as Int16Array, finished, audible };
+    if (g711) return { g711: out as Uint8Array, pcm: null, finished: finished ?? NONE_FINISHED, audible };
+    return { g711: null, pcm: out as Int16Array, finished: finished ?? NONE_FINISHED, audible };
   }
 
   /** A frame of silence in the call's format; the queue is not touched (a muted tick). */
   silence(n: number): PlayoutFrame {
     if (this.#codec === 'PCMU' || this.#codec === 'PCMA') {
-      return { g711: new Uint8Array(n).fill(this.#codec === 'PCMU' ? ULAW_SILENCE : ALAW_SILENCE), pcm: null, finished: [], audible: false };
+      return { g711: new Uint8Array(n).fill(this.#codec === 'PCMU' ? ULAW_SILENCE : ALAW_SILENCE), pcm: null, finished: NONE_FINISHED, audible: false };
     }
-    return { g711: null, pcm: new Int16Array(n), finished: [], audible: false };
+    return { g711: null, pcm: new Int16Array(n), finished: NONE_FINISHED, audible: false };
   }
 
   clear(): ClearResult {

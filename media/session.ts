@@ -76,6 +76,17 @@ class FrameFifo {
     if (concealed) this.#concealed = true;
   }
   take(n: number, withEncoded: boolean): { pcm: Int16Array; encoded: Uint8Array | null; concealed: boolean } {
+    const head = this.#pcm[0];
+    if (head && head.length === n) {
+      // The usual case, one packet = one frame: hand the decoded frame (and the received octets) on
+      // without copying. Nothing else holds them.
+      const e = this.#enc[0] ?? null;
+      this.#pcm.shift(); this.#enc.shift();
+      this.#samples -= n;
+      const concealed = this.#concealed;
+      this.#concealed = false;
+      return { pcm: head, encoded: withEncoded ? e : null, concealed };
+    }
     const pcm = new Int16Array(n);
     const encoded = withEncoded ? new Uint8Array(n) : null;
     let off = 0;
@@ -483,7 +494,8 @@ export class LocalMediaSession implements MediaSession {
       const armed = ctl.armedRun;
       if (armed !== 0 && armed === this.#run && this.#runActive && t.now - this.#runOnsetArrival >= ctl.armedAfterMs) ctl.mute();
       this.#agentFrame = this.#sendTick(t, ctl.muted);
-      ctl.publish(this.#playout.position());
+      const p = this.#playout;
+      ctl.publish(p.finishedUpTo, p.head, p.headPlayedMs);
     } finally {
       ctl.unlock();
     }
@@ -515,7 +527,7 @@ export class LocalMediaSession implements MediaSession {
     }
     this.#agentFrame = null;
     for (const done of this.#finished) this.#emit({ type: 'played', id: done.id, playedMs: done.playedMs });
-    this.#finished = [];
+    if (this.#finished.length) this.#finished = [];
     this.#housekeeping(t);
   }
 
@@ -556,7 +568,7 @@ export class LocalMediaSession implements MediaSession {
       const atMs = this.#callerMs;
       this.#callerMs += 20;
       this.#emit({ type: 'audio', codec: codec.name, sampleRate: codec.pcmRate, encoded: f.encoded, pcm: f.pcm, atMs, concealed: f.concealed });
-      this.#vad?.push(f.pcm.slice()); // the detector may read it later (async inference)
+      this.#vad?.push(f.pcm); // push() copies what it keeps (VadStream contract)
       if (this.#vad) this.#onset.push(atMs, f.pcm, arrival ?? t.now);
       return f.pcm;
     }

@@ -19,6 +19,7 @@ import type { FakeOpenAiScript } from '../../test/fakes/openai.js';
 import { startFakeElevenLabs } from '../../test/fakes/elevenlabs.js';
 import type { FakeElevenLabsScript } from '../../test/fakes/elevenlabs.js';
 import { TestCaller, renderText, responseLatencies } from '../../test/e2e/caller.js';
+import { resample } from '../../engine/providers/audio.js';
 import type { ResponseLatency, TestCall, Pcm } from '../../test/e2e/caller.js';
 
 export interface Target { host: string; port: number; to: string }
@@ -109,7 +110,9 @@ async function handle(m: Msg): Promise<Record<string, unknown>> {
     }
     case 'callers': {
       caller = await TestCaller.start({ portMin: Number(m.portMin), portMax: Number(m.portMax) });
-      utterance = await renderText(UTTERANCE);
+      // Once, at the calls' rate (PCMU, 8 kHz): resampling per say() was a third of this process's CPU.
+      const u = await renderText(UTTERANCE);
+      utterance = u.sampleRate === 8000 ? u : { ...u, samples: resample(u.samples, u.sampleRate, 8000), sampleRate: 8000 };
       closers.unshift(() => caller!.close());
       return { utteranceMs: Math.round((utterance.samples.length / utterance.sampleRate) * 1000) };
     }

@@ -30,6 +30,8 @@ export function isRtcpPacket(buf: Uint8Array): boolean {
   return pt >= 192 && pt <= 223;
 }
 
+const NO_CSRC: readonly number[] = Object.freeze([]);
+
 export function parseRtp(buf: Uint8Array): RtpParseResult {
   if (buf.length < 12) return { ok: false, error: 'too-short' };
   const b0 = buf[0]!;
@@ -41,8 +43,12 @@ export function parseRtp(buf: Uint8Array): RtpParseResult {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 12;
   if (buf.length < off + cc * 4) return { ok: false, error: 'truncated-csrc' };
-  const csrc: number[] = [];
-  for (let i = 0; i < cc; i++, off += 4) csrc.push(dv.getUint32(off));
+  let csrc: readonly number[] = NO_CSRC;
+  if (cc > 0) {
+    const list: number[] = [];
+    for (let i = 0; i < cc; i++, off += 4) list.push(dv.getUint32(off));
+    csrc = list;
+  }
   let extension: RtpHeaderExtension | null = null;
   if (hasExt) {
     if (buf.length < off + 4) return { ok: false, error: 'truncated-extension' };
@@ -90,7 +96,7 @@ export interface RtpBuildInput {
 }
 
 export function buildRtp(p: RtpBuildInput): Buffer {
-  const csrc = p.csrc ?? [];
+  const csrc = p.csrc ?? NO_CSRC;
   if (csrc.length > 15) throw new RangeError('at most 15 CSRCs');
   const ext = p.extension ?? null;
   if (ext && ext.data.length % 4 !== 0) throw new RangeError('extension length must be a multiple of 4');

@@ -26,6 +26,7 @@ export type VadEvent =
 
 /** One detector per call direction. `push` never blocks; inference runs asynchronously. */
 export interface VadStream {
+  /** Takes a copy of what it needs before returning: the caller may reuse `pcm`. */
   push(pcm: Int16Array): void;
   /** Called for every event, in order. */
   onEvent: ((ev: VadEvent) => void) | null;

@@ -77,7 +77,7 @@ export interface PlayoutControl {
   unlock(): void;
   /** Items with an ordinal <= this must be dropped. */
   readonly clearUpTo: number;
-  publish(state: { finishedUpTo: number; head: number; headPlayedMs: number }): void;
+  publish(finishedUpTo: number, head: number, headPlayedMs: number): void;
   /** The armed interruption: speech run number (0 = none) and its threshold. */
   readonly armedRun: number;
   readonly armedAfterMs: number;
@@ -90,10 +90,10 @@ export function slotControl(table: SlotTable, slot: number): PlayoutControl {
     lock: () => table.lock(slot),
     unlock: () => table.unlock(slot),
     get clearUpTo() { return table.get(slot, SLOT.CLEAR_UP_TO); },
-    publish: (s) => {
-      table.set(slot, SLOT.FINISHED_UP_TO, s.finishedUpTo);
-      table.set(slot, SLOT.HEAD, s.head);
-      table.set(slot, SLOT.HEAD_PLAYED_MS, s.headPlayedMs);
+    publish: (finishedUpTo, head, headPlayedMs) => {
+      table.set(slot, SLOT.FINISHED_UP_TO, finishedUpTo);
+      table.set(slot, SLOT.HEAD, head);
+      table.set(slot, SLOT.HEAD_PLAYED_MS, headPlayedMs);
     },
     get armedRun() { return table.get(slot, SLOT.ARMED_RUN); },
     get armedAfterMs() { return table.get(slot, SLOT.ARMED_AFTER_MS); },
