@@ -21,8 +21,10 @@
 import { startHarness } from '../test/e2e/harness.js';
 import { LoadGen } from './lib/loadgen-client.js';
 import type { SteadyStats } from './lib/loadgen.js';
+import type { ClockStats } from '../media/index.js';
 import { startCapture, rtpPacing } from './lib/capture.js';
 import { cpuPercent, mainThreadSched, sampleProcess, sampleThreads, systemBusyPercent, systemCpu, threadCpu } from './lib/proc.js';
+import type { ProcSample } from './lib/proc.js';
 import { rtpRanges } from './lib/ports.js';
 import { machine, pct, printMachine, round1, round3, table, writeResult } from './lib/stats.js';
 
@@ -45,9 +47,13 @@ const m0 = machine();
 printMachine('capacity', m0);
 const maxCalls = Math.max(...STEPS);
 const ranges = rtpRanges(Math.max(1000, maxCalls * 4 + 200));
+// Two load processes: the fake providers in one, the test callers in the other, so the callers'
+// own 20 ms clock is not held up by the fakes' JSON and websocket work.
+const lgFakes = await LoadGen.start();
 const lg = await LoadGen.start();
-const { env } = await lg.request<{ env: Record<string, string> }>('fakes', { providers });
+const { env } = await lgFakes.request<{ env: Record<string, string> }>('fakes', { providers });
 await lg.request('callers', { portMin: ranges.callers.min, portMax: ranges.callers.max });
+const sampleLoad = (): ProcSample => { const a = sampleProcess(lg.pid), b = sampleProcess(lgFakes.pid); return { at: a.at, cpuMs: a.cpuMs + b.cpuMs, rssMb: a.rssMb + b.rssMb }; };
 const h = await startHarness({ env: { ...env, RTP_PORT_MIN: String(ranges.engine.min), RTP_PORT_MAX: String(ranges.engine.max), MEDIA_WORKERS: WORKERS, MEDIA_PRIORITY: PRIORITY } });
 const mediaWorkers = h.engine.calls?.mediaWorkers ?? 0;
 const threadNames = new Map<number, string>([[process.pid, 'main (event loop)']]);
@@ -63,6 +69,7 @@ interface Step {
   engine_loop_runqueue_wait_pct: number; engine_rss_mb: number; rss_before_mb: number; mem_per_call_mb: number; event_loop_p99_ms: number | null;
   pacer_late_pct: number | null; media_worker_loop_p99_ms: number | null;
   vad_windows_per_s: number; vad_windows_per_batch: number | null; vad_dropped_windows: number;
+  loadgen_late_ticks_pct: number | null; loadgen_skipped_ticks: number | null;
   pass: boolean; why: string[]; seconds: number;
 }
 const steps: Step[] = [];
@@ -87,12 +94,12 @@ for (const n of STEPS) {
   fromBase += n;
   await sleep(5000); // greetings played, the first turns under way
   const capture = await startCapture(`udp src portrange ${ranges.engine.min}-${ranges.engine.max} and udp dst portrange ${ranges.callers.min}-${ranges.callers.max}`, 512);
-  const st0 = await lg.request<{ calls: SteadyStats[] }>('steady-stats');
-  const e0 = sampleProcess(), l0 = sampleProcess(lg.pid), s0 = systemCpu(), q0 = mainThreadSched(), t0s = sampleThreads();
+  const st0 = await lg.request<{ calls: SteadyStats[]; clock: ClockStats | null }>('steady-stats');
+  const e0 = sampleProcess(), l0 = sampleLoad(), s0 = systemCpu(), q0 = mainThreadSched(), t0s = sampleThreads();
   const eldBefore = await (await fetch(metricsUrl)).text().catch(() => '');
   await sleep(WINDOW_S * 1000);
-  const e1 = sampleProcess(), l1 = sampleProcess(lg.pid), s1 = systemCpu(), q1 = mainThreadSched(), t1s = sampleThreads();
-  const st1 = await lg.request<{ calls: SteadyStats[] }>('steady-stats');
+  const e1 = sampleProcess(), l1 = sampleLoad(), s1 = systemCpu(), q1 = mainThreadSched(), t1s = sampleThreads();
+  const st1 = await lg.request<{ calls: SteadyStats[]; clock: ClockStats | null }>('steady-stats');
   const metricsText = await (await fetch(metricsUrl)).text().catch(() => '');
   await capture.stop();
   await lg.request('steady-close');
@@ -132,6 +139,10 @@ for (const n of STEPS) {
     media_worker_loop_p99_ms: mwl === null ? null : round1(mwl * 1000),
     vad_windows_per_s: round1(vadWindows / WINDOW_S), vad_windows_per_batch: vadBatches > 0 ? round1(vadWindows / vadBatches) : null,
     vad_dropped_windows: delta('engine_vad_dropped_windows'),
+    // Did the load generator keep real time? Its callers' shared clock, late by > 2 ms (or skipped).
+    loadgen_late_ticks_pct: st0.clock && st1.clock && st1.clock.ticks > st0.clock.ticks
+      ? round1((100 * (st1.clock.lateWakeups - st0.clock.lateWakeups)) / (st1.clock.ticks - st0.clock.ticks)) : null,
+    loadgen_skipped_ticks: st0.clock && st1.clock ? st1.clock.skippedTicks - st0.clock.skippedTicks : null,
     pass: false, why: [], seconds: 0,
   };
   if (s.opened < n) s.why.push(`${n - s.opened} calls not set up`);
@@ -146,7 +157,7 @@ for (const n of STEPS) {
   await sleep(Math.min(8000, 1500 + n * 10));
   s.seconds = Math.round((Date.now() - w0) / 1000);
   steps.push(s);
-  console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; +${round1(rssNow - before.rssMb)} MB (${s.mem_per_call_mb} MB/call) vad ${s.vad_windows_per_s}/s in batches of ${s.vad_windows_per_batch}; threads ${s.engine_threads_cpu_pct.map((t) => `${t.thread} ${t.cpu_pct}%`).join(', ')} (${s.seconds} s)`);
+  console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; +${round1(rssNow - before.rssMb)} MB (${s.mem_per_call_mb} MB/call) vad ${s.vad_windows_per_s}/s in batches of ${s.vad_windows_per_batch}; callers' clock late ${s.loadgen_late_ticks_pct}% of ticks; threads ${s.engine_threads_cpu_pct.map((t) => `${t.thread} ${t.cpu_pct}%`).join(', ')} (${s.seconds} s)`);
   // A pacing-only failure does not stop the run (the next step shows the trend); calls that do not
   // come up, lose packets or end early do.
   const functional = s.opened === n && s.lost_at_callers === 0 && s.seq_gaps_on_wire === 0 && s.calls_ended_early === 0 && s.calls_without_agent_rtp === 0;
@@ -154,6 +165,7 @@ for (const n of STEPS) {
   if (!s.pass && s.pacing_p99_ms > 10 * P99_LIMIT_MS) { stopReason = `step ${n}: pacing p99 ${s.pacing_p99_ms} ms, far past the limit`; break; }
 }
 await lg.close();
+await lgFakes.close();
 await sleep(1000);
 await h.close();
 
@@ -179,9 +191,9 @@ const result = {
   goal_met: (best?.calls ?? 0) >= 400 && (best?.mem_per_call_mb ?? Infinity) <= 2,
 };
 writeResult(WORKERS === 'auto' && PRIORITY === 'realtime' ? 'capacity' : `capacity-${WORKERS}w-${PRIORITY}`, result);
-console.log(table(['calls', 'up', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'gaps', 'eng cpu%', '%/call', 'gen cpu%', 'busy%', 'wait%', 'MB/call', 'loop p99', 'media loop p99', 'late ticks%', 'pass'],
+console.log(table(['calls', 'up', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'gaps', 'eng cpu%', '%/call', 'gen cpu%', 'busy%', 'wait%', 'MB/call', 'loop p99', 'media loop p99', 'late ticks%', 'gen late%', 'pass'],
   steps.map((s) => [s.calls, s.opened, s.pacing_p50_ms, s.pacing_p99_ms, s.pacing_max_ms, s.lost_at_callers, s.seq_gaps_on_wire, s.engine_cpu_pct, s.cpu_per_call_pct,
-    s.loadgen_cpu_pct, s.machine_busy_pct, s.engine_loop_runqueue_wait_pct, s.mem_per_call_mb, s.event_loop_p99_ms, s.media_worker_loop_p99_ms, s.pacer_late_pct, s.pass ? 'yes' : 'no'])));
+    s.loadgen_cpu_pct, s.machine_busy_pct, s.engine_loop_runqueue_wait_pct, s.mem_per_call_mb, s.event_loop_p99_ms, s.media_worker_loop_p99_ms, s.pacer_late_pct, s.loadgen_late_ticks_pct, s.pass ? 'yes' : 'no'])));
 console.log(`max_calls ${result.max_calls} (pacing p99 <= 2 ms, no loss); all calls up without loss up to ${result.max_calls_functional}; stopped: ${stopReason}`);
 console.log(`the fakes and callers share the ${m0.cores} cores with the engine (see gen cpu% and busy%); other processes on the machine are included in busy%; wait% = share of wall time the engine\'s event-loop thread was runnable but had no CPU.`);
 console.log(`max_calls ${result.max_calls}; goal >= 400 calls, <= 2 MB/call: ${result.goal_met ? 'met' : 'NOT met'}`);

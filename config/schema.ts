@@ -42,7 +42,8 @@ export interface EngineConfig {
     readonly portMax: number;
     /**
      * Media worker threads carrying the RTP sessions (0: in the main thread). null = auto: half
-     * the cores, at least 1, so the call layer's work never delays a packet.
+     * the cores, but 2 on a machine with 2 or more (see autoMediaWorkers), so the call layer's
+     * work never delays a packet.
      */
     readonly workers: number | null;
     /**

@@ -60,6 +60,8 @@ export interface JitterStats {
   readonly resets: number;
 }
 
+const RECENT = 128;
+
 export class JitterBuffer {
   readonly clockRate: number;
   readonly frameMs: number;
@@ -67,8 +69,12 @@ export class JitterBuffer {
   readonly #maxFrames: number;
   readonly #maxConceal: number;
   #packets = new Map<number, JitterPacket>();
-  #recent = new Set<number>();
-  #recentOrder: number[] = [];
+  /**
+   * Sequence numbers recently played or dropped, direct-mapped (slot = seq mod 128), so a late
+   * duplicate is recognised. No Set: its add/delete churn per packet was garbage that outlived the
+   * young generation on a media thread.
+   */
+  readonly #recent = new Float64Array(RECENT).fill(-1);
   #playing = false;
   #next = 0;
   #highest = -Infinity;
@@ -103,8 +109,7 @@ export class JitterBuffer {
   /** Drops everything (SSRC change, codec change, hold). Counters survive. */
   reset(): void {
     this.#packets.clear();
-    this.#recent.clear();
-    this.#recentOrder = [];
+    this.#recent.fill(-1);
     this.#playing = false;
     this.#highest = -Infinity;
     this.#lastTransit = null;
@@ -118,7 +123,7 @@ export class JitterBuffer {
       this.#s.resets++;
       result = 'reset';
     }
-    if (this.#packets.has(p.seq) || this.#recent.has(p.seq)) { this.#s.duplicates++; return 'duplicate'; }
+    if (this.#packets.has(p.seq) || this.#recent[p.seq % RECENT] === p.seq) { this.#s.duplicates++; return 'duplicate'; }
     if (this.#playing && p.seq < this.#next) {
       this.#s.late++;
       this.#grow();
@@ -225,9 +230,7 @@ export class JitterBuffer {
   }
 
   #remember(seq: number): void {
-    this.#recent.add(seq);
-    this.#recentOrder.push(seq);
-    if (this.#recentOrder.length > 128) this.#recent.delete(this.#recentOrder.shift()!);
+    this.#recent[seq % RECENT] = seq;
   }
 
   #oldestSeq(): number {

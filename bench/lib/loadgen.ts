@@ -7,7 +7,7 @@
  *   {type:'callers', portMin, portMax}        -> {}
  *   {type:'turns', target, calls, turns}      -> {calls: TurnsCall[]}
  *   {type:'steady-open', target, calls, dialConcurrency} -> {opened, failed, setupMs[], errors[]}
- *   {type:'steady-stats'}                      -> {calls: SteadyStats[]}
+ *   {type:'steady-stats'}                      -> {calls: SteadyStats[], clock: the callers' media clock stats}
  *   {type:'steady-close'}                      -> {}
  *   {type:'exit'}
  * Not a public module: run only through LoadGen.
@@ -158,7 +158,7 @@ async function handle(m: Msg): Promise<Record<string, unknown>> {
           agentSegments: s.call!.agentSpeech.length, error: s.error ?? (s.call!.ended ? `ended by ${s.call!.ended.by} (${s.call!.ended.reason})` : null),
         };
       });
-      return { calls };
+      return { calls, clock: caller?.clockStats ?? null };
     }
     case 'steady-close': {
       for (const s of steady) s.stop = true;

@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { CallFailedError, SipError, SipStack } from '../../sip/index.js';
 import type { CallProgress, DialogCloseReason, IncomingCall, LocalMedia, NegotiatedMedia, Dialog, CodecCapability as SipCodec } from '../../sip/index.js';
 import { CODEC_CAPABILITIES, MediaEngine, Resampler, isPcmRate, normalizeCodecName, pcmRateOf } from '../../media/index.js';
-import type { AudioCodecName, ClockTick, MediaEvent, MediaSession, MediaStats, RemoteDescription } from '../../media/index.js';
+import type { AudioCodecName, ClockStats, ClockTick, MediaEvent, MediaSession, MediaStats, RemoteDescription } from '../../media/index.js';
 import { noiseBurst, renderText, silence as silentPcm } from './lib/audio.js';
 import type { NoiseOptions, Pcm, RenderOptions } from './lib/audio.js';
 import { SpeechDetector, speechFrames } from './lib/detector.js';
@@ -233,6 +233,8 @@ export class TestCaller {
   get stack(): SipStack { return this.#stack; }
   /** Calls not yet ended. */
   get calls(): readonly TestCall[] { return [...this.#calls]; }
+  /** The callers' shared media clock: late wake-ups show whether this process kept real time. */
+  get clockStats(): ClockStats { return this.#engine.stats().clock; }
 
   /**
    * Places a call and resolves once it is answered (200 OK), with media set up. Rejects with the

@@ -36,3 +36,8 @@ test('VAD_GATE_DBFS: -60 by default; a level from -120 to 0; off disables the ga
     assert.throws(() => loadConfig({ VAD_GATE_DBFS: bad }), (e: unknown) => e instanceof ConfigError && e.message.includes('VAD_GATE_DBFS'), bad);
   }
 });
+
+test('MEDIA_WORKERS=auto: half the cores, but two wherever there are two cores, one on a single core', async () => {
+  const { autoMediaWorkers } = await import('../../../engine/call/service.js');
+  assert.deepEqual([1, 2, 3, 4, 6, 8, 16].map(autoMediaWorkers), [1, 2, 2, 2, 3, 4, 8]);
+});
