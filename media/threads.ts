@@ -5,15 +5,13 @@
  * imports the .ts entry.
  */
 import { Worker } from 'node:worker_threads';
-import type { ResourceLimits } from 'node:worker_threads';
 
 /** `entry` is relative to the calling module, without extension (e.g. `new URL('./x', import.meta.url)` minus `.ts`). */
-export function startModuleWorker(callerUrl: string, entry: string, workerData: unknown, resourceLimits?: ResourceLimits): Worker {
-  const limits = resourceLimits ? { resourceLimits } : {};
-  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`${entry}.js`, callerUrl), { workerData, ...limits });
+export function startModuleWorker(callerUrl: string, entry: string, workerData: unknown): Worker {
+  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`${entry}.js`, callerUrl), { workerData });
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const href = JSON.stringify(new URL(`${entry}.ts`, callerUrl).href);
-  return new Worker(`import(${api}).then((t) => { t.register(); return import(${href}); });`, { eval: true, workerData, ...limits });
+  return new Worker(`import(${api}).then((t) => { t.register(); return import(${href}); });`, { eval: true, workerData });
 }
 
 /**

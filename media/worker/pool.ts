@@ -51,8 +51,7 @@ export class WorkerLink {
 
   static start(index: number, options: WorkerEngineOptions, vad: 'silero' | 'none', priority: MediaThreadPriority): Promise<WorkerLink> {
     const table = new SlotTable(SLOTS_PER_WORKER);
-    const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS, priority },
-      { maxYoungGenerationSizeMb: Number(process.env['MW_YOUNG'] ?? 16) });
+    const worker = startModuleWorker(import.meta.url, './media-worker', { index, options, vad, slots: table.buffer, healthIntervalMs: HEALTH_MS, priority });
     return awaitWorkerStart<FromWorker, WorkerLink>(worker,
       (m) => (m.type === 'ready' ? new WorkerLink(index, worker, table, m.priority)
         : m.type === 'init-error' ? new MediaError('WORKER_FAILED', `media worker ${index} failed to start: ${m.error.message}`) : undefined),
