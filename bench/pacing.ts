@@ -175,7 +175,7 @@ const result = {
   name: 'pacing',
   seconds_per_step: seconds,
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_at_start: loadavg0 },
-  method: 'PCMU sessions on one shared media clock (absolute 20 ms deadlines, timer + 1.5 ms spin) -> loopback receivers in a worker thread; deviation = |inter-arrival - 20 ms| per stream, from kernel capture timestamps on lo when dumpcap can capture, else from the receiver thread (receiver_* fields always from the thread)',
+  method: 'PCMU sessions on one shared media clock (absolute 20 ms deadlines, timer 1.5 ms early + futex sleep + 50 µs spin) -> loopback receivers in a worker thread; deviation = |inter-arrival - 20 ms| per stream, from kernel capture timestamps on lo when dumpcap can capture, else from the receiver thread (receiver_* fields always from the thread)',
   sessions: rows,
   event_loop_delay: elds,
   ...(workerPriority !== null ? { worker_priority: workerPriority, sessions_worker: prio, event_loop_delay_owner_thread_worker_run: prioElds } : {}),

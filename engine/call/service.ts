@@ -698,9 +698,10 @@ export class CallService implements Telephony {
 /**
  * MEDIA_WORKERS=auto: half the cores, but two wherever there are two cores. A worker's sessions
  * share one heap and one send loop, so two workers halve both the longest garbage-collection pause
- * and the send burst each packet waits behind: on 2 cores, 200 full calls paced at p99 1.9 ms with
- * two workers against 3-6 ms with one (bench/capacity.ts). Real-time workers cannot lock the
- * control plane out: Linux leaves SCHED_FIFO threads 95 % of each second (sched_rt_runtime_us).
+ * and the send burst each packet waits behind: on 2 cores, 200 full calls paced at p99 1.9-2.1 ms
+ * with two workers against 2-6 ms with one (bench/capacity.ts, repeated runs). Real-time workers
+ * cannot lock the control plane out: Linux leaves SCHED_FIFO threads at most 95 % of each second
+ * (sched_rt_runtime_us).
  */
 export function autoMediaWorkers(cores: number): number {
   return Math.min(Math.max(1, cores), Math.max(2, Math.floor(cores / 2)));

@@ -11,7 +11,8 @@
  * advance, and events fire in order.
  *
  * Level gate: a window whose RMS level is below `gateDbfs` (default -60 dBFS: a quiet line, far
- * below any speech) is not inferred. It counts as p = 0 and keeps its place in the stream's order.
+ * below any speech) is not inferred. It counts as p = 0 (as neutral for up to 3 windows inside an
+ * unconfirmed speech run) and keeps its place in the stream's order.
  * A short quiet stretch leaves the recurrent state as it was; from the 4th quiet window in a row
  * the stream takes the state the model reaches after a second of silence (computed once at start),
  * so the next onset is found as fast as with every window inferred. Callers are silent most of a
@@ -239,10 +240,10 @@ export class SileroVadEngine implements VadEngine {
   #gated = 0;
   #idleWaiters: Array<() => void> = [];
 
-  /** Use createSileroVad(). */
   /** @internal per rate: the recurrent state after a stretch of silence (gated windows take it). */
   readonly silenceState: Readonly<Record<VadRate, Float32Array>>;
 
+  /** Use createSileroVad(). */
   constructor(runner: InferenceRunner, modelPath: string, opts: SileroVadOptions, silenceState: Readonly<Record<VadRate, Float32Array>>) {
     this.#runner = runner;
     this.silenceState = silenceState;
@@ -322,7 +323,8 @@ export class SileroVadEngine implements VadEngine {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running || this.#closed) return;
+    // While a batch is in flight its result pumps again; only gated windows need no wait for it.
+    if (this.#scheduled || this.#closed || (this.#running && this.gateMeanSquare === 0)) return;
     this.#scheduled = true;
     // setImmediate: every push made in this turn of the event loop (one pacer tick) joins the batch.
     setImmediate(() => {
