@@ -66,7 +66,7 @@ export type TickListener = (tick: ClockTick) => void;
 
 /** Word nobody notifies: Atomics.wait on it is a precise sleep of the calling thread. */
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
-/** Spun, not slept, right before a deadline (the futex wake-up itself is 10-60 µs late). */
+/** Spun, not slept, right before a deadline: a futex wake-up itself can be tens of µs late. */
 const SPIN_TAIL_MS = 0.05;
 
 export class MediaClock {
