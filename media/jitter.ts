@@ -62,13 +62,55 @@ export interface JitterStats {
 
 const RECENT = 128;
 
+/**
+ * The buffered packets by extended sequence number, ascending, in a sorted array: the buffer holds
+ * a few dozen at most and packets mostly arrive in order (append) and leave from the front. A Map
+ * here rehashed its table every few packets, garbage that outlived the young generation.
+ */
+class SeqStore {
+  readonly #a: JitterPacket[] = [];
+  get size(): number { return this.#a.length; }
+  /** Index of `seq`, or -(insertion point) - 1. */
+  #find(seq: number): number {
+    const a = this.#a;
+    let lo = 0, hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = a[mid]!.seq;
+      if (s < seq) lo = mid + 1;
+      else if (s > seq) hi = mid - 1;
+      else return mid;
+    }
+    return -lo - 1;
+  }
+  has(seq: number): boolean { return this.#find(seq) >= 0; }
+  get(seq: number): JitterPacket | undefined { const i = this.#find(seq); return i >= 0 ? this.#a[i] : undefined; }
+  add(p: JitterPacket): void {
+    const a = this.#a;
+    if (a.length === 0 || a[a.length - 1]!.seq < p.seq) { a.push(p); return; }
+    const i = this.#find(p.seq);
+    if (i >= 0) a[i] = p;
+    else a.splice(-i - 1, 0, p);
+  }
+  delete(seq: number): boolean {
+    const i = this.#find(seq);
+    if (i < 0) return false;
+    if (i === 0) this.#a.shift();
+    else this.#a.splice(i, 1);
+    return true;
+  }
+  /** The lowest sequence number held (Infinity when empty). */
+  oldest(): number { return this.#a.length ? this.#a[0]!.seq : Infinity; }
+  clear(): void { this.#a.length = 0; }
+}
+
 export class JitterBuffer {
   readonly clockRate: number;
   readonly frameMs: number;
   readonly #minFrames: number;
   readonly #maxFrames: number;
   readonly #maxConceal: number;
-  #packets = new Map<number, JitterPacket>();
+  readonly #packets = new SeqStore();
   /**
    * Sequence numbers recently played or dropped, direct-mapped (slot = seq mod 128), so a late
    * duplicate is recognised. No Set: its add/delete churn per packet was garbage that outlived the
@@ -138,12 +180,12 @@ export class JitterBuffer {
     }
     if (p.seq > this.#highest) { this.#lastTransit = transit; this.#highest = p.seq; }
     else this.#s.reordered++;
-    this.#packets.set(p.seq, p);
+    this.#packets.add(p);
     const desired = Math.ceil((3 * this.#jitter) / this.frameMs) + 1;
     if (desired > this.#target) this.#target = Math.min(this.#maxFrames, desired);
     // Hard cap: never hold more than twice the maximum delay.
     while (this.#packets.size > this.#maxFrames * 2) {
-      const oldest = this.#oldestSeq();
+      const oldest = this.#packets.oldest();
       this.#packets.delete(oldest);
       this.#s.dropped++;
       if (this.#playing && oldest >= this.#next) this.#next = oldest + 1;
@@ -154,7 +196,7 @@ export class JitterBuffer {
   pop(now: number): JitterPop {
     if (!this.#playing) {
       if (this.#packets.size === 0) return { type: 'idle' };
-      const oldest = this.#oldestSeq();
+      const oldest = this.#packets.oldest();
       const first = this.#packets.get(oldest)!;
       if (this.#packets.size < this.#target && now - first.arrival < this.#target * this.frameMs) return { type: 'idle' };
       this.#playing = true;
@@ -231,11 +273,5 @@ export class JitterBuffer {
 
   #remember(seq: number): void {
     this.#recent[seq % RECENT] = seq;
-  }
-
-  #oldestSeq(): number {
-    let min = Infinity;
-    for (const k of this.#packets.keys()) if (k < min) min = k;
-    return min;
   }
 }

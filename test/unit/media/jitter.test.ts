@@ -21,6 +21,23 @@ describe('JitterBuffer', () => {
     assert.equal(jb.stats().lost, 0);
   });
 
+  test('a burst arriving in any order plays in order; beyond twice the maximum delay the oldest are dropped', () => {
+    // 12 packets in a shuffled order, all at once (a stall upstream), then played out.
+    const jb = new JitterBuffer({ clockRate: 8000, initialDelayMs: 40, minDelayMs: 40, maxDelayMs: 100 });
+    const shuffled = [5, 0, 11, 3, 8, 1, 10, 2, 7, 4, 9, 6];
+    for (const s of shuffled) assert.equal(jb.push(pkt(s, 0)), 'queued');
+    // Hard cap = 2 x 100 ms = 10 frames: the two lowest sequence numbers went.
+    assert.equal(jb.size, 10);
+    assert.equal(jb.stats().dropped, 2);
+    const played: number[] = [];
+    for (let t = 20; played.length < 10 && t < 1000; t += 20) { const r = jb.pop(t); if (r.type === 'packet') played.push(r.packet.seq); }
+    assert.deepEqual(played.slice(0, 4), [2, 3, 4, 5]);
+    assert.ok(played.every((x, i) => i === 0 || x > played[i - 1]!), `in order: ${played.join(',')}`);
+    // A packet arriving after its turn is late, one still queued or just played is a duplicate.
+    assert.equal(jb.push(pkt(1, 1000)), 'late');
+    assert.equal(jb.push(pkt(played[played.length - 1]!, 1000)), 'duplicate');
+  });
+
   test('drops duplicates (queued or already played) and counts them', () => {
     const jb = new JitterBuffer({ clockRate: 8000, initialDelayMs: 40, minDelayMs: 40 });
     assert.equal(jb.push(pkt(0, 0)), 'queued');
