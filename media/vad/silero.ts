@@ -169,7 +169,13 @@ class SileroStream implements VadStream {
     const w = this.queue[this.queueHead];
     if (!w) return undefined;
     this.queueHead++;
-    if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
+    if (this.queueHead === this.queue.length) {
+      // Empty (the usual case, one window at a time): drop the references now. Windows kept in
+      // the array until a later compaction lived for seconds and were promoted to the old
+      // generation, feeding the media thread's major collections.
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
