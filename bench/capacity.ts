@@ -9,8 +9,8 @@
  * the engine alone (the per-process CPU is reported). Pacing: kernel timestamps on lo (dumpcap)
  * of every agent -> caller RTP packet during a measurement window; deviation = |inter-arrival -
  * 20 ms| of consecutive packets per stream. Loss: the callers' RFC 3550 loss counters over the
- * window, and sequence gaps on the wire. Memory: engine RSS during the window minus before the
- * step, per call. CPU: engine process CPU (all threads) in % of one core, per call.
+ * window, and sequence gaps on the wire. Memory: engine RSS during the window minus the idle
+ * engine's RSS (before the first step), per call. CPU: engine process CPU (all threads) in % of one core, per call.
  *
  *   npx tsx bench/capacity.ts [--steps 50,100,200,400] [--window 8] [--budget-s 170] [--workers auto|N] [--priority realtime|high|normal]
  * `--workers` sets MEDIA_WORKERS (0 = RTP sessions in the main thread), `--priority` MEDIA_PRIORITY
@@ -74,6 +74,8 @@ interface Step {
 }
 const steps: Step[] = [];
 let fromBase = 0;
+/** RSS of the idle engine before the first step: memory per call counts from it (RSS is not returned between steps). */
+let idleRssMb: number | null = null;
 let stopReason = 'all steps run';
 
 function metric(text: string, name: string): number | null {
@@ -90,6 +92,7 @@ for (const n of STEPS) {
   global.gc?.();
   await sleep(500);
   const before = sampleProcess();
+  idleRssMb ??= before.rssMb;
   const open = await lg.request<{ opened: number; failed: number; setupMs: number[]; errors: string[] }>('steady-open', { target, calls: n, dialConcurrency: 25, fromBase, cycleMs: 6000 });
   fromBase += n;
   await sleep(5000); // greetings played, the first turns under way
@@ -132,7 +135,7 @@ for (const n of STEPS) {
     engine_cpu_pct: Math.round(engineCpu), engine_threads_cpu_pct: threadCpu(t0s, t1s, e1.at - e0.at, threadNames), cpu_per_call_pct: round3(engineCpu / Math.max(1, open.opened)), loadgen_cpu_pct: Math.round(cpuPercent(l0, l1)),
     machine_busy_pct: Math.round(systemBusyPercent(s0, s1)),
     engine_loop_runqueue_wait_pct: round1((100 * (q1.waitMs - q0.waitMs)) / (e1.at - e0.at)),
-    engine_rss_mb: Math.round(rssNow), rss_before_mb: Math.round(before.rssMb), mem_per_call_mb: round3((rssNow - before.rssMb) / Math.max(1, open.opened)),
+    engine_rss_mb: Math.round(rssNow), rss_before_mb: Math.round(before.rssMb), mem_per_call_mb: round3((rssNow - idleRssMb) / Math.max(1, open.opened)),
     // prom-client's lag histogram holds whole 10 ms timer intervals: the delay is the excess.
     event_loop_p99_ms: eld === null ? null : round1(Math.max(0, eld * 1000 - 10)),
     pacer_late_pct: ticks > 0 ? round1((100 * late) / ticks) : null,
@@ -157,7 +160,7 @@ for (const n of STEPS) {
   await sleep(Math.min(8000, 1500 + n * 10));
   s.seconds = Math.round((Date.now() - w0) / 1000);
   steps.push(s);
-  console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; +${round1(rssNow - before.rssMb)} MB (${s.mem_per_call_mb} MB/call) vad ${s.vad_windows_per_s}/s in batches of ${s.vad_windows_per_batch}; callers' clock late ${s.loadgen_late_ticks_pct}% of ticks; threads ${s.engine_threads_cpu_pct.map((t) => `${t.thread} ${t.cpu_pct}%`).join(', ')} (${s.seconds} s)`);
+  console.log(`${n} calls: ${s.pass ? 'PASS' : 'FAIL (' + s.why.join('; ') + ')'}; pacing p99 ${s.pacing_p99_ms} ms; engine cpu ${s.engine_cpu_pct}% (${s.cpu_per_call_pct}%/call), loadgen ${s.loadgen_cpu_pct}%, machine ${s.machine_busy_pct}%, engine loop waited for a CPU ${s.engine_loop_runqueue_wait_pct}% of the time; RSS ${Math.round(rssNow)} MB (${s.mem_per_call_mb} MB/call over the idle engine) vad ${s.vad_windows_per_s}/s in batches of ${s.vad_windows_per_batch}; callers' clock late ${s.loadgen_late_ticks_pct}% of ticks; threads ${s.engine_threads_cpu_pct.map((t) => `${t.thread} ${t.cpu_pct}%`).join(', ')} (${s.seconds} s)`);
   // A pacing-only failure does not stop the run (the next step shows the trend); calls that do not
   // come up, lose packets or end early do.
   const functional = s.opened === n && s.lost_at_callers === 0 && s.seq_gaps_on_wire === 0 && s.calls_ended_early === 0 && s.calls_without_agent_rtp === 0;
