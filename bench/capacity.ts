@@ -10,7 +10,8 @@
  * of every agent -> caller RTP packet during a measurement window; deviation = |inter-arrival -
  * 20 ms| of consecutive packets per stream. Loss: the callers' RFC 3550 loss counters over the
  * window, and sequence gaps on the wire. Memory: engine RSS during the window minus the idle
- * engine's RSS (before the first step), per call. CPU: engine process CPU (all threads) in % of one core, per call.
+ * engine's RSS (before the first step), per call. CPU: engine process CPU (all threads) in % of
+ * one core, per call, and per thread.
  *
  *   npx tsx bench/capacity.ts [--steps 50,100,200,400] [--window 8] [--budget-s 170] [--workers auto|N] [--priority realtime|high|normal]
  * `--workers` sets MEDIA_WORKERS (0 = RTP sessions in the main thread), `--priority` MEDIA_PRIORITY
