@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULTS, LOG_LEVELS, PROVIDER_NAMES, type EngineConfig, type LogLevel } from './schema.js';
+import { DEFAULTS, LOG_LEVELS, MEDIA_PRIORITIES, PROVIDER_NAMES, type EngineConfig, type LogLevel, type MediaPriority } from './schema.js';
 
 /** A bad setting: `message` is one line naming the variable and what it accepts. */
 export class ConfigError extends Error {
@@ -44,9 +44,8 @@ const bool = (name: string, raw: unknown): boolean => {
   if (typeof raw === 'string' && /^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(name, 'true or false', raw);
 };
-const MEDIA_PRIORITIES = ['normal', 'high', 'realtime'] as const;
-const mediaPriority = (name: string, raw: unknown): (typeof MEDIA_PRIORITIES)[number] => {
-  if (typeof raw === 'string' && (MEDIA_PRIORITIES as readonly string[]).includes(raw.trim())) return raw.trim() as (typeof MEDIA_PRIORITIES)[number];
+const mediaPriority = (name: string, raw: unknown): MediaPriority => {
+  if (typeof raw === 'string' && (MEDIA_PRIORITIES as readonly string[]).includes(raw.trim())) return raw.trim() as MediaPriority;
   throw new ConfigError(name, `one of ${MEDIA_PRIORITIES.join(', ')}`, raw);
 };
 /** A level in dBFS from -120 to 0, or off/none/null (no gate). */

@@ -52,7 +52,7 @@ export interface EngineConfig {
      * contention the 20 ms deadlines then win over the control plane. Needs root or CAP_SYS_NICE;
      * without it a warning is logged and the threads run at normal priority.
      */
-    readonly priority: 'normal' | 'high' | 'realtime';
+    readonly priority: MediaPriority;
     /**
      * Caller audio quieter than this RMS level (dBFS) is not run through Silero: it counts as
      * silence. Default -60 (a quiet line; speech sits near -35 to -15). null = infer everything.
@@ -82,6 +82,9 @@ export interface EngineConfig {
     readonly timezone: string;
   };
 }
+
+export const MEDIA_PRIORITIES = ['normal', 'high', 'realtime'] as const;
+export type MediaPriority = (typeof MEDIA_PRIORITIES)[number];
 
 export const DEFAULTS: EngineConfig = {
   api: { host: '127.0.0.1', port: 8080, rateLimitPerMinute: 100, controlRateLimitPerMinute: 10, publicMetrics: false },

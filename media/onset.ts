@@ -1,8 +1,9 @@
 /**
  * Acoustic onset of a speech run. Silero marks speech where it is sure, which for a word that
  * opens on a fricative or a breathy consonant ("Sorry", "Hello", "Stop") is 40-90 ms after the
- * first audible sound (up to ~150 ms, depending on where the 32 ms windows fall). Barge-in counts its interruption duration from the onset, so that lag
- * would be added to every barge-in. This keeps the level of the last 2 s of caller frames and,
+ * first audible sound (up to ~150 ms, depending on where the 32 ms windows fall). Barge-in counts
+ * its interruption duration from the onset, so that lag would be added to every barge-in. This
+ * keeps the level of the last 2 s of caller frames and,
  * when the VAD reports speech, walks back from its start over the contiguous frames that stand
  * clearly above the line's noise floor (at most `maxBackMs`).
  */

@@ -110,8 +110,7 @@ export class Playout {
 
   /** Takes one frame of `n` samples. */
   take(n: number): PlayoutFrame {
-    const g711 = this.#codec === 'PCMU' || this.#codec === 'PCMA';
-    const out: Uint8Array | Int16Array = g711 ? new Uint8Array(n).fill(this.#codec === 'PCMU' ? ULAW_SILENCE : ALAW_SILENCE) : new Int16Array(n);
+    const out = this.#blank(n);
     let finished: PlayedItem[] | null = null;
     let filled = 0;
     let audible = false;
@@ -130,16 +129,23 @@ export class Playout {
         (finished ??= []).push({ id: q.id, playedMs: this.#playedMs(q) });
       }
     }
-    if (g711) return { g711: out as Uint8Array, pcm: null, finished: finished ?? NONE_FINISHED, audible };
-    return { g711: null, pcm: out as Int16Array, finished: finished ?? NONE_FINISHED, audible };
+    return this.#frame(out, finished ?? NONE_FINISHED, audible);
   }
 
   /** A frame of silence in the call's format; the queue is not touched (a muted tick). */
   silence(n: number): PlayoutFrame {
-    if (this.#codec === 'PCMU' || this.#codec === 'PCMA') {
-      return { g711: new Uint8Array(n).fill(this.#codec === 'PCMU' ? ULAW_SILENCE : ALAW_SILENCE), pcm: null, finished: NONE_FINISHED, audible: false };
-    }
-    return { g711: null, pcm: new Int16Array(n), finished: NONE_FINISHED, audible: false };
+    return this.#frame(this.#blank(n), NONE_FINISHED, false);
+  }
+
+  /** `n` samples of silence: G.711 octets for PCMU/PCMA calls, else PCM. */
+  #blank(n: number): Uint8Array | Int16Array {
+    if (this.#codec === 'PCMU') return new Uint8Array(n).fill(ULAW_SILENCE);
+    if (this.#codec === 'PCMA') return new Uint8Array(n).fill(ALAW_SILENCE);
+    return new Int16Array(n);
+  }
+
+  #frame(out: Uint8Array | Int16Array, finished: readonly PlayedItem[], audible: boolean): PlayoutFrame {
+    return out instanceof Uint8Array ? { g711: out, pcm: null, finished, audible } : { g711: null, pcm: out, finished, audible };
   }
 
   clear(): ClearResult {

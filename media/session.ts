@@ -83,9 +83,7 @@ class FrameFifo {
       const e = this.#enc[0] ?? null;
       this.#pcm.shift(); this.#enc.shift();
       this.#samples -= n;
-      const concealed = this.#concealed;
-      this.#concealed = false;
-      return { pcm: head, encoded: withEncoded ? e : null, concealed };
+      return this.#out(head, withEncoded ? e : null);
     }
     const pcm = new Int16Array(n);
     const encoded = withEncoded ? new Uint8Array(n) : null;
@@ -99,6 +97,10 @@ class FrameFifo {
       if (k === p.length) { this.#pcm.shift(); this.#enc.shift(); } else { this.#pcm[0] = p.subarray(k); this.#enc[0] = e ? e.subarray(k) : null; }
     }
     this.#samples -= off;
+    return this.#out(pcm, encoded);
+  }
+  /** A frame handed out: it carries (and resets) the concealment flag of what went into it. */
+  #out(pcm: Int16Array, encoded: Uint8Array | null): { pcm: Int16Array; encoded: Uint8Array | null; concealed: boolean } {
     const concealed = this.#concealed;
     this.#concealed = false;
     return { pcm, encoded, concealed };

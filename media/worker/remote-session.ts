@@ -108,8 +108,7 @@ export class RemoteMediaSession implements MediaSession {
     const t = this.#link.table, slot = this.#slot;
     t.lock(slot);
     t.set(slot, SLOT.CLEAR_UP_TO, this.#lastOrdinal);
-    t.set(slot, SLOT.ARMED_RUN, 0);
-    t.set(slot, SLOT.MUTED, 0);
+    this.#unarm();
     const pos = this.#position();
     t.unlock(slot);
     const items = this.#outstanding.map((o) => ({ id: o.id, playedMs: playedOf(o, pos) }));
@@ -127,9 +126,14 @@ export class RemoteMediaSession implements MediaSession {
   disarmInterruption(): void {
     const t = this.#link.table, slot = this.#slot;
     t.lock(slot);
-    t.set(slot, SLOT.ARMED_RUN, 0);
-    t.set(slot, SLOT.MUTED, 0);
+    this.#unarm();
     t.unlock(slot);
+  }
+
+  /** Drops an armed interruption and its mute (under the slot's lock). */
+  #unarm(): void {
+    this.#link.table.set(this.#slot, SLOT.ARMED_RUN, 0);
+    this.#link.table.set(this.#slot, SLOT.MUTED, 0);
   }
 
   sendDtmf(digit: string, durationMs = 100): void {
