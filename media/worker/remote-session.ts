@@ -124,6 +124,8 @@ export class RemoteMediaSession implements MediaSession {
   }
 
   disarmInterruption(): void {
+    // A closed session's slot may already carry another call: leave it alone.
+    if (this.#closed) return;
     const t = this.#link.table, slot = this.#slot;
     t.lock(slot);
     this.#unarm();
